@@ -1,0 +1,81 @@
+/**
+ * Error types shared by the hub and the client library.
+ *
+ * @module
+ */
+
+/**
+ * A SAMP hub fault: the hub refused a call. Profiles send it to the caller as
+ * an XML-RPC fault with this code and message.
+ *
+ * @example
+ * ```ts
+ * import { SampFault } from "./errors.ts";
+ * throw new SampFault("Unknown private key: register with the hub first");
+ * ```
+ */
+export class SampFault extends Error {
+  /** The XML-RPC fault code (always 1 unless a caller needs to tell faults apart). */
+  readonly code: number;
+
+  /**
+   * Makes a fault with a message that says what was wrong and what to do.
+   *
+   * @example
+   * ```ts
+   * import { SampFault } from "./errors.ts";
+   * const f = new SampFault("Client c9 is not callable", 1);
+   * ```
+   */
+  constructor(message: string, code = 1) {
+    super(message);
+    this.name = "SampFault";
+    this.code = code;
+  }
+}
+
+/**
+ * An HTTP-level failure talking to a hub or a client: nothing SAMP-level was
+ * said. `refused` is true when nothing listens at the URL (a hub or client
+ * that has gone away).
+ *
+ * @example
+ * ```ts
+ * import { TransportError } from "./errors.ts";
+ * try {
+ *   throw new TransportError("connection refused", "http://127.0.0.1:9/", { refused: true });
+ * } catch (e) {
+ *   if (e instanceof TransportError && e.refused) console.log("nobody listens at", e.url);
+ * }
+ * ```
+ */
+export class TransportError extends Error {
+  /** The URL that could not be reached. */
+  readonly url: string;
+  /** True when the connection was refused: nothing listens at the URL. */
+  readonly refused: boolean;
+  /** True when no answer came in the time allowed (the request may have arrived). */
+  readonly timedOut: boolean;
+
+  /**
+   * Makes a transport error.
+   *
+   * @example
+   * ```ts
+   * import { TransportError } from "./errors.ts";
+   * const e = new TransportError("no answer in 5 s", "http://127.0.0.1:4000/", { timedOut: true });
+   * ```
+   */
+  constructor(
+    message: string,
+    url: string,
+    flags: { refused?: boolean; timedOut?: boolean } = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "TransportError";
+    this.url = url;
+    this.refused = flags.refused ?? false;
+    this.timedOut = flags.timedOut ?? false;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The `samp_hub` command line: flags compatible with astropy's `samp_hub`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { LOG_LEVELS, type LogLevel, openLogger } from "../log.ts";
+import { VERSION } from "../version.ts";
+import { type Hub, type HubOptions, startHub } from "./server.ts";
+
+/**
+ * What `samp_hub`'s arguments ask for.
+ *
+ * @example
+ * ```ts
+ * import { parseHubArgs } from "./cli.ts";
+ * const parsed = parseHubArgs(["--port", "21000"]);
+ * if (parsed.kind === "run") console.log(parsed.options.port); // 21000
+ * ```
+ */
+export type HubCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "error"; message: string }
+  | {
+    kind: "run";
+    options: HubOptions;
+    logLevel: LogLevel;
+    logOutput?: string;
+    webProfile: boolean;
+    webPort: number;
+  };
+
+/**
+ * The `samp_hub --help` text.
+ *
+ * @example
+ * ```ts
+ * import { HUB_USAGE } from "./cli.ts";
+ * console.log(HUB_USAGE);
+ * ```
+ */
+export const HUB_USAGE = `samp_hub ${VERSION}: a SAMP 1.3 hub (Standard Profile)
+
+Usage: samp_hub [options]
+
+  -k, --secret CODE          registration secret (default: 128 random bits)
+  -d, --addr ADDR            listening address (default 127.0.0.1, loopback only)
+  -p, --port PORT            Standard Profile port (default: any free port)
+  -f, --lockfile FILE        lockfile to write (default: $SAMP_HUB's file, else ~/.samp)
+  -m, --multi                astropy multi-instance mode: lockfile under ~/.samp-1/
+  -l, --label LABEL          a label for this hub (lockfile hub.label)
+  -w, --no-web-profile       do not run the Web Profile
+      --web-port PORT        Web Profile port (default 21012)
+  -t, --timeout SECONDS      stop after SECONDS without activity (default 0: never)
+  -c, --client-timeout SECONDS
+                             disconnect clients silent for SECONDS (default 0: never)
+  -L, --log-level LEVEL      OFF, ERROR, WARNING, INFO or DEBUG (default INFO)
+  -O, --log-output FILE      append the log to FILE instead of stderr
+  -h, --help                 show this help
+  -V, --version              show the version
+
+Clients find the hub through its lockfile. For a lockfile other than ~/.samp,
+point them at it with SAMP_HUB=std-lockurl:file:///absolute/path.
+The Web Profile is not available in this version: its flags are accepted and
+the web side stays off.
+Stop the hub with Ctrl-C (SIGINT) or SIGTERM: it tells its clients, removes
+its lockfile and exits 0.
+`;
+
+/**
+ * Parses `samp_hub` arguments. Never throws: bad input gives `kind: "error"`
+ * with a one-line message naming the flag.
+ *
+ * @example
+ * ```ts
+ * import { parseHubArgs } from "./cli.ts";
+ * parseHubArgs(["--bogus"]); // { kind: "error", message: "unknown flag --bogus …" }
+ * ```
+ */
+export function parseHubArgs(args: string[]): HubCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        secret: { type: "string", short: "k" },
+        addr: { type: "string", short: "d" },
+        port: { type: "string", short: "p" },
+        lockfile: { type: "string", short: "f" },
+        multi: { type: "boolean", short: "m" },
+        label: { type: "string", short: "l" },
+        "no-web-profile": { type: "boolean", short: "w" },
+        "web-port": { type: "string" },
+        timeout: { type: "string", short: "t" },
+        "client-timeout": { type: "string", short: "c" },
+        "log-level": { type: "string", short: "L" },
+        "log-output": { type: "string", short: "O" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (e) {
+    return { kind: "error", message: explainParseError(e as Error) };
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: "help" };
+  if (v.version) return { kind: "version" };
+  try {
+    const level = (v["log-level"] ?? "INFO").toUpperCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new Error(
+        `--log-level must be one of OFF, ERROR, WARNING, INFO, DEBUG, not "${v["log-level"]}"`,
+      );
+    }
+    if (v.secret !== undefined && !/^[\x21-\x3c\x3e-\x7e]+$/.test(v.secret)) {
+      throw new Error("--secret must be printable ASCII with no spaces or '='");
+    }
+    if (v.lockfile !== undefined && v.multi) {
+      throw new Error("--lockfile and --multi cannot be used together: choose one");
+    }
+    if (v.lockfile === "") throw new Error("--lockfile needs a file path");
+    return {
+      kind: "run",
+      options: {
+        secret: v.secret,
+        addr: v.addr,
+        port: v.port === undefined ? undefined : port(v.port, "--port"),
+        lockfile: v.lockfile,
+        multi: v.multi ?? false,
+        label: v.label,
+        timeout: v.timeout === undefined ? 0 : seconds(v.timeout, "--timeout"),
+        clientTimeout: v["client-timeout"] === undefined
+          ? 0
+          : seconds(v["client-timeout"], "--client-timeout"),
+      },
+      logLevel: level as LogLevel,
+      logOutput: v["log-output"],
+      webProfile: !v["no-web-profile"],
+      webPort: v["web-port"] === undefined ? 21012 : port(v["web-port"], "--web-port"),
+    };
+  } catch (e) {
+    return { kind: "error", message: (e as Error).message };
+  }
+}
+
+/**
+ * Runs `samp_hub` with the given arguments until the hub stops; returns the
+ * exit status (0 on a clean stop, 1 if the hub could not start, 2 for bad
+ * arguments).
+ *
+ * @example
+ * ```ts ignore
+ * import { runHubCli } from "./cli.ts";
+ * Deno.exit(await runHubCli(Deno.args));
+ * ```
+ */
+export async function runHubCli(args: string[]): Promise<number> {
+  const command = parseHubArgs(args);
+  if (command.kind === "help") {
+    console.log(HUB_USAGE);
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`samp_hub ${VERSION}`);
+    return 0;
+  }
+  if (command.kind === "error") {
+    console.error(`samp_hub: ${command.message}`);
+    return 2;
+  }
+  let output;
+  try {
+    output = openLogger(command.logLevel, command.logOutput);
+  } catch (e) {
+    console.error(
+      `samp_hub: cannot open the log file ${command.logOutput}: ${(e as Error).message}`,
+    );
+    return 1;
+  }
+  const { logger, close: closeLog } = output;
+  let hub: Hub;
+  try {
+    hub = await startHub({ ...command.options, logger });
+  } catch (e) {
+    console.error(`samp_hub: ${(e as Error).message}`);
+    closeLog();
+    return 1;
+  }
+  if (command.webProfile) {
+    logger.info("the Web Profile is not available in this version: web clients cannot connect");
+  }
+  console.log(`SAMP hub running at ${hub.url}`);
+  console.log(`lockfile: ${hub.lockfile}`);
+  const stop = (signal: string) => () => void hub.close(`received ${signal}`);
+  const signals: [Deno.Signal, () => void][] = Deno.build.os === "windows"
+    ? [["SIGINT", stop("SIGINT")], ["SIGBREAK", stop("SIGBREAK")]]
+    : [["SIGINT", stop("SIGINT")], ["SIGTERM", stop("SIGTERM")]];
+  for (const [s, f] of signals) Deno.addSignalListener(s, f);
+  await hub.finished;
+  for (const [s, f] of signals) Deno.removeSignalListener(s, f);
+  console.log("SAMP hub stopped");
+  closeLog();
+  return 0;
+}
+
+function port(s: string, flag: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n > 65535) {
+    throw new Error(`${flag} must be a port number from 0 to 65535, not "${s}"`);
+  }
+  return n;
+}
+
+function seconds(s: string, flag: string): number {
+  const n = Number(s);
+  if (s.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new Error(`${flag} must be a number of seconds (0 or more), not "${s}"`);
+  }
+  return n;
+}
+
+function explainParseError(e: Error): string {
+  const code = (e as { code?: string }).code;
+  const flag = /'([^']+)'/.exec(e.message)?.[1];
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag ${flag ?? ""} (see samp_hub --help)`.replace("  ", " ");
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return `${flag?.split(" ")[0] ?? "a flag"} needs a value (see samp_hub --help)`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument ${flag ?? ""}: samp_hub takes only flags (see samp_hub --help)`;
+    default:
+      return `${e.message} (see samp_hub --help)`;
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * A running hub: the core, the Standard Profile on `Deno.serve`, the lockfile,
+ * idle timers, logging and an orderly shutdown.
+ *
+ * @module
+ */
+
+import { SampFault } from "../errors.ts";
+import {
+  ensureMultiDir,
+  formatLockfile,
+  homeDir,
+  type LockfileEnv,
+  multiLockfilePath,
+  readLockfile,
+  removeLockfileIfOurs,
+  resolveLockLocation,
+  writeLockfile,
+  writeLockfileExclusive,
+} from "../lockfile.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
+import { createXmlRpcHandler, type XmlRpcLimits } from "../transport/xmlrpc_server.ts";
+import { VERSION } from "../version.ts";
+import { type HubActivity, HubCore } from "./core.ts";
+import { HUB_ICON_SVG } from "./_icon.ts";
+import { createStandardProfile, type StandardProfile } from "./standard_profile.ts";
+
+/**
+ * Options of {@linkcode startHub}; they mirror the `samp_hub` flags.
+ *
+ * @example
+ * ```ts
+ * import type { HubOptions } from "./server.ts";
+ * const options: HubOptions = { lockfile: "/tmp/test.samp", clientTimeout: 600 };
+ * ```
+ */
+export interface HubOptions {
+  /** Address to listen on. Default `127.0.0.1` (loopback only). */
+  addr?: string;
+  /** Port of the Standard Profile. Default 0: any free port. */
+  port?: number;
+  /** Registration secret. Default: 128 random bits, hex. */
+  secret?: string;
+  /** Lockfile path. Default: `SAMP_HUB`'s file, else `~/.samp` (or one under `~/.samp-1` with `multi`). */
+  lockfile?: string;
+  /** astropy's multiple-hub mode: write the lockfile under `~/.samp-1/`. */
+  multi?: boolean;
+  /** A label for this hub, written to the lockfile as `hub.label` and shown in its metadata. */
+  label?: string;
+  /** Shut the hub down after this many seconds without any call. 0 or unset: never. */
+  timeout?: number;
+  /** Disconnect clients silent for this many seconds. 0 or unset: never. */
+  clientTimeout?: number;
+  /** Where hub events are logged. Default: nowhere. */
+  logger?: Logger;
+  /** Longest wait for a client to accept one callback, in ms. Default 120 s. */
+  callbackTimeoutMs?: number;
+  /** Caps on XML-RPC requests. */
+  limits?: XmlRpcLimits;
+  /** Environment for locating the lockfile. Default `Deno.env`. */
+  env?: LockfileEnv;
+}
+
+/**
+ * A running hub.
+ *
+ * @example
+ * ```ts ignore
+ * import { startHub } from "./server.ts";
+ * await using hub = await startHub({ lockfile: "/tmp/x.samp" });
+ * console.log(hub.url);
+ * ```
+ */
+export interface Hub extends AsyncDisposable {
+  /** The Standard Profile XML-RPC URL (`samp.hub.xmlrpc.url`). */
+  readonly url: string;
+  /** Path of the lockfile this hub wrote. */
+  readonly lockfile: string;
+  /** The registration secret (`samp.secret`). */
+  readonly secret: string;
+  /** The profile-agnostic core, for monitors and tests. */
+  readonly core: HubCore;
+  /** Settles when the hub has stopped, whoever stopped it. */
+  readonly finished: Promise<void>;
+  /** Sends `samp.hub.event.shutdown`, stops serving and removes the lockfile. */
+  close(reason?: string): Promise<void>;
+}
+
+/**
+ * Thrown by {@linkcode startHub} when a live hub already owns the lockfile.
+ *
+ * @example
+ * ```ts ignore
+ * import { HubAlreadyRunningError, startHub } from "./server.ts";
+ * try {
+ *   await startHub();
+ * } catch (e) {
+ *   if (e instanceof HubAlreadyRunningError) console.error(e.message);
+ * }
+ * ```
+ */
+export class HubAlreadyRunningError extends Error {
+  /** URL of the hub that is running. */
+  readonly url: string;
+  /** The lockfile it owns. */
+  readonly lockfile: string;
+
+  /**
+   * Makes the error.
+   *
+   * @example
+   * ```ts
+   * import { HubAlreadyRunningError } from "./server.ts";
+   * new HubAlreadyRunningError("http://127.0.0.1:4000/xmlrpc", "/home/ada/.samp", "");
+   * ```
+   */
+  constructor(url: string, lockfile: string, impl: string) {
+    super(
+      `a SAMP hub${impl ? ` (${impl})` : ""} is already running at ${url}, ` +
+        `owning the lockfile ${lockfile}: use that hub, stop it first, ` +
+        "or start another with --lockfile PATH or --multi",
+    );
+    this.name = "HubAlreadyRunningError";
+    this.url = url;
+    this.lockfile = lockfile;
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+
+/**
+ * Starts a hub: listens, writes the lockfile (taking over a stale one) and
+ * serves until closed.
+ *
+ * @example
+ * ```ts ignore
+ * import { startHub } from "./server.ts";
+ * const hub = await startHub({ lockfile: "/tmp/my.samp" });
+ * // … clients use SAMP_HUB=std-lockurl:file:///tmp/my.samp
+ * await hub.close();
+ * ```
+ */
+export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  const log = options.logger ?? silentLogger;
+  const addr = options.addr ?? "127.0.0.1";
+  const secret = options.secret ?? randomHex(16);
+  if (/[=\s]/.test(secret) || secret.length === 0) {
+    throw new Error("the hub secret must be non-empty with no spaces or '=' (lockfile syntax)");
+  }
+  const lockfile = await lockfilePath(options);
+  await checkNoLiveHub(lockfile, log);
+  if (!LOOPBACK.has(addr)) {
+    log.warn(
+      `listening on ${addr}, not loopback: other machines may reach this hub; ` +
+        "anyone who reads the lockfile can register",
+    );
+  }
+
+  // The profile needs the core, and the core needs the server's URL (its icon):
+  // requests cannot arrive before the lockfile exists, so fill this in below.
+  const front: { profile?: StandardProfile } = {};
+  const xmlrpc = createXmlRpcHandler(
+    (method, params, ctx) => front.profile!.dispatch(method, params, ctx),
+    options.limits,
+    (e, method) => log.error(`internal error in ${method}: ${(e as Error)?.stack ?? e}`),
+  );
+  const server = Deno.serve({
+    hostname: addr,
+    port: options.port ?? 0,
+    onListen: () => {},
+    onError: (e) => {
+      log.error(`HTTP error: ${(e as Error)?.message ?? e}`);
+      return new Response("internal error\n", { status: 500 });
+    },
+  }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (request.method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2")) {
+      return xmlrpc(request);
+    }
+    if (request.method === "GET" || request.method === "HEAD") {
+      if (path === "/icon.svg") {
+        return new Response(HUB_ICON_SVG, { headers: { "content-type": "image/svg+xml" } });
+      }
+      if (path === "/" || path === "/xmlrpc") {
+        return new Response(
+          `SAMP hub (sampkit ${VERSION}): a SAMP Standard Profile XML-RPC endpoint.\n`,
+          { headers: { "content-type": "text/plain; charset=utf-8" } },
+        );
+      }
+    }
+    return new Response("not found\n", { status: 404 });
+  });
+  const host = hostForUrl(addr);
+  const base = `http://${host}:${server.addr.port}`;
+  const url = `${base}/xmlrpc`;
+
+  const core = new HubCore({
+    hubMetadata: {
+      "samp.name": "Hub",
+      "samp.description.text": `SAMP 1.3 hub (sampkit for Deno ${VERSION})${
+        options.label ? ` — ${options.label}` : ""
+      }`,
+      "samp.icon.url": `${base}/icon.svg`,
+      "hub.version": VERSION,
+    },
+    onActivity: (a) => logActivity(log, a),
+  });
+  const profile = createStandardProfile({
+    core,
+    secret,
+    callbackTimeoutMs: options.callbackTimeoutMs,
+  });
+  front.profile = profile;
+
+  const entries: Record<string, string> = {
+    "samp.secret": secret,
+    "samp.hub.xmlrpc.url": url,
+    "samp.profile.version": "1.3",
+    "hub.impl": `sampkit-deno/${VERSION}`,
+    "hub.start.date": new Date().toISOString(),
+  };
+  if (options.label) entries["hub.label"] = options.label.replace(/[=\r\n]/g, " ").trim();
+  const text = formatLockfile(
+    entries,
+    "SAMP Standard Profile lockfile written by samp_hub (sampkit)",
+  );
+  try {
+    if (!await writeLockfileExclusive(lockfile, text)) {
+      log.warn(`taking over the stale lockfile ${lockfile} (its hub no longer answers)`);
+      await writeLockfile(lockfile, text);
+    }
+  } catch (e) {
+    profile.close();
+    await core.close(0);
+    await server.shutdown();
+    throw e;
+  }
+  log.info(`hub started at ${url} (lockfile ${lockfile})`);
+
+  let closing: Promise<void> | undefined;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => resolveFinished = r);
+  const hubTimeoutMs = (options.timeout ?? 0) * 1000;
+  const clientTimeoutMs = (options.clientTimeout ?? 0) * 1000;
+  const tickMs = hubTimeoutMs > 0 || clientTimeoutMs > 0 ? 1000 : 60_000;
+  const timer = setInterval(() => {
+    for (const id of core.sweep(clientTimeoutMs)) {
+      log.info(`client ${id} silent for over ${options.clientTimeout} s: disconnected`);
+    }
+    if (hubTimeoutMs > 0 && Date.now() - core.lastActivity > hubTimeoutMs) {
+      close(`no activity for ${options.timeout} s`);
+    }
+  }, tickMs);
+
+  function close(reason = "requested"): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(timer);
+      log.info(`hub shutting down (${reason})`);
+      await core.close();
+      profile.close();
+      await server.shutdown();
+      try {
+        await removeLockfileIfOurs(lockfile, secret);
+      } catch (e) {
+        log.warn(`could not remove the lockfile ${lockfile}: ${(e as Error).message}`);
+      }
+      log.info("hub stopped");
+      resolveFinished();
+    })();
+    return closing;
+  }
+
+  return {
+    url,
+    lockfile,
+    secret,
+    core,
+    finished,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+async function lockfilePath(options: HubOptions): Promise<string> {
+  if (options.lockfile) return options.lockfile;
+  if (options.multi) {
+    const home = homeDir(options.env);
+    await ensureMultiDir(home);
+    return multiLockfilePath(home, `${Deno.pid}-${randomHex(4)}`);
+  }
+  const location = resolveLockLocation(options.env);
+  if (location.kind !== "file") {
+    throw new Error(
+      `SAMP_HUB points at ${location.url}, but a hub can only write a lockfile on disk: ` +
+        "unset SAMP_HUB or give --lockfile PATH",
+    );
+  }
+  return location.path;
+}
+
+async function checkNoLiveHub(lockfile: string, log: Logger): Promise<void> {
+  let info;
+  try {
+    info = await readLockfile({ kind: "file", path: lockfile });
+  } catch (e) {
+    log.warn(`ignoring the unreadable lockfile ${lockfile}: ${(e as Error).message}`);
+    return;
+  }
+  if (!info) return;
+  if (await answersPing(info.xmlrpcUrl)) {
+    throw new HubAlreadyRunningError(info.xmlrpcUrl, lockfile, info.entries["hub.impl"] ?? "");
+  }
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  try {
+    await xmlrpcRequest(url, "samp.hub.ping", [], { timeoutMs: 2000 });
+    return true;
+  } catch (e) {
+    // A fault is still an answer from a live hub.
+    return e instanceof SampFault;
+  }
+}
+
+function hostForUrl(addr: string): string {
+  if (addr === "0.0.0.0" || addr === "::" || addr === "localhost") return "127.0.0.1";
+  return addr.includes(":") ? `[${addr}]` : addr;
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+function logActivity(log: Logger, a: HubActivity): void {
+  switch (a.kind) {
+    case "register":
+      return log.info(`register ${a.client.id} (${a.client.profile} profile)`);
+    case "unregister":
+      return log.info(`unregister ${name(a.client)}: ${a.reason}`);
+    case "metadata":
+      return log.info(`metadata ${name(a.client)}`);
+    case "subscriptions":
+      return log.info(
+        `subscriptions ${name(a.client)}: ${Object.keys(a.client.subscriptions).length} patterns`,
+      );
+    case "callable":
+      return log.debug(`${a.client.id} ${a.client.callable ? "is callable" : "is not callable"}`);
+    case "send":
+      return log.debug(
+        `${a.mode} ${a.sender} -> ${a.recipient} ${a.mtype}${a.msgId ? ` (${a.msgId})` : ""}`,
+      );
+    case "reply":
+      return log.debug(`reply ${a.responder} -> ${a.sender} ${a.msgId}: ${a.status}`);
+    case "delivery-failed":
+      return log.warn(`could not deliver ${a.callback} to ${a.recipient}: ${a.error}`);
+    case "sync-timeout":
+      return log.warn(
+        `callAndWait ${a.msgId} from ${a.sender} to ${a.recipient} timed out after ${a.seconds} s`,
+      );
+  }
+}
+
+function name(c: { id: string; metadata: Record<string, unknown> }): string {
+  const n = c.metadata["samp.name"];
+  return typeof n === "string" ? `${c.id} (${n})` : c.id;
+}

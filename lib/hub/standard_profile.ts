@@ -1,0 +1,259 @@
+/**
+ * The SAMP Standard Profile: `samp.hub.*` XML-RPC methods mapped onto the hub
+ * core, and `samp.client.*` callbacks carried to each client's XML-RPC URL.
+ *
+ * A thin front end: it checks argument counts and the registration secret,
+ * and leaves every routing rule to {@linkcode HubCore}.
+ *
+ * @module
+ */
+
+import { SampFault, TransportError } from "../errors.ts";
+import type { SampValue } from "../types.ts";
+import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
+import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
+import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
+
+/**
+ * Options of the Standard Profile.
+ *
+ * @example
+ * ```ts
+ * import { HubCore } from "./core.ts";
+ * import type { StandardProfileOptions } from "./standard_profile.ts";
+ * const options: StandardProfileOptions = { core: new HubCore(), secret: "0123456789abcdef" };
+ * await options.core.close();
+ * ```
+ */
+export interface StandardProfileOptions {
+  /** The hub core the profile fronts. */
+  core: HubCore;
+  /** The registration secret written to the lockfile. */
+  secret: string;
+  /** Longest wait for a client to accept one callback, in ms. Default 120 s. */
+  callbackTimeoutMs?: number;
+}
+
+/**
+ * A running Standard Profile: its XML-RPC dispatcher and a way to abort
+ * callbacks still in flight.
+ *
+ * @example
+ * ```ts
+ * import { HubCore } from "./core.ts";
+ * import { createStandardProfile } from "./standard_profile.ts";
+ * const core = new HubCore();
+ * const profile = createStandardProfile({ core, secret: "s3cret" });
+ * await profile.dispatch("samp.hub.ping", [], { request: new Request("http://x/"), signal: new AbortController().signal });
+ * profile.close();
+ * await core.close();
+ * ```
+ */
+export interface StandardProfile {
+  /** Answers one `samp.hub.*` call. */
+  dispatch: XmlRpcDispatch;
+  /** Aborts every callback in flight (at hub shutdown). */
+  close(): void;
+}
+
+type Method = (args: SampValue[], ctx: XmlRpcContext) => SampValue | Promise<SampValue>;
+
+/**
+ * Creates the Standard Profile front end over a hub core.
+ *
+ * @example
+ * ```ts
+ * import { HubCore } from "./core.ts";
+ * import { createStandardProfile } from "./standard_profile.ts";
+ * const core = new HubCore();
+ * const profile = createStandardProfile({ core, secret: "s3cret" });
+ * const ctx = { request: new Request("http://x/"), signal: new AbortController().signal };
+ * const reg = await profile.dispatch("samp.hub.register", ["s3cret"], ctx);
+ * profile.close();
+ * await core.close();
+ * ```
+ */
+export function createStandardProfile(options: StandardProfileOptions): StandardProfile {
+  const { core, secret } = options;
+  const callbackTimeoutMs = options.callbackTimeoutMs ?? 120_000;
+  const aborter = new AbortController();
+
+  const methods: Record<string, [params: string[], Method]> = {
+    "samp.hub.register": [["samp-secret"], ([given]) => {
+      core.touch();
+      if (typeof given !== "string" || !timingSafeEqual(given, secret)) {
+        throw new SampFault(
+          "Bad secret: it does not match this hub's samp.secret (read it again from the lockfile)",
+        );
+      }
+      return core.register("standard");
+    }],
+    "samp.hub.unregister": [["private-key"], ([k]) => {
+      core.unregister(key(k));
+      return "";
+    }],
+    "samp.hub.setXmlrpcCallback": [["private-key", "url"], ([k, url]) => {
+      const privateKey = key(k);
+      core.setDelivery(privateKey, xmlrpcDelivery(callbackUrl(url), privateKey));
+      return "";
+    }],
+    "samp.hub.declareMetadata": [
+      ["private-key", "metadata"],
+      ([k, m]) => {
+        core.declareMetadata(key(k), m);
+        return "";
+      },
+    ],
+    "samp.hub.getMetadata": [
+      ["private-key", "client-id"],
+      ([k, id]) => core.getMetadata(key(k), id),
+    ],
+    "samp.hub.declareSubscriptions": [
+      ["private-key", "subscriptions"],
+      ([k, s]) => {
+        core.declareSubscriptions(key(k), s);
+        return "";
+      },
+    ],
+    "samp.hub.getSubscriptions": [
+      ["private-key", "client-id"],
+      ([k, id]) => core.getSubscriptions(key(k), id),
+    ],
+    "samp.hub.getRegisteredClients": [["private-key"], ([k]) => core.getRegisteredClients(key(k))],
+    "samp.hub.getSubscribedClients": [
+      ["private-key", "mtype"],
+      ([k, mtype]) => core.getSubscribedClients(key(k), mtype),
+    ],
+    "samp.hub.notify": [
+      ["private-key", "recipient-id", "message"],
+      ([k, to, msg]) => {
+        core.notify(key(k), to, msg);
+        return "";
+      },
+    ],
+    "samp.hub.notifyAll": [["private-key", "message"], ([k, msg]) => core.notifyAll(key(k), msg)],
+    "samp.hub.call": [
+      ["private-key", "recipient-id", "msg-tag", "message"],
+      ([k, to, tag, msg]) => core.call(key(k), to, tag, msg),
+    ],
+    "samp.hub.callAll": [
+      ["private-key", "msg-tag", "message"],
+      ([k, tag, msg]) => core.callAll(key(k), tag, msg),
+    ],
+    "samp.hub.callAndWait": [
+      ["private-key", "recipient-id", "message", "timeout"],
+      ([k, to, msg, timeout], ctx) =>
+        core.callAndWait(key(k), to, msg, sampInt(timeout, "timeout"), ctx.signal),
+    ],
+    "samp.hub.reply": [
+      ["private-key", "msg-id", "response"],
+      ([k, id, response]) => {
+        core.reply(key(k), id, response);
+        return "";
+      },
+    ],
+  };
+
+  function xmlrpcDelivery(url: string, privateKey: string): Delivery {
+    const send = async (method: string, args: SampValue[]): Promise<void> => {
+      try {
+        await xmlrpcRequest(url, method, [privateKey, ...args], {
+          signal: aborter.signal,
+          timeoutMs: callbackTimeoutMs,
+        });
+      } catch (e) {
+        throw toDeliveryError(e, url);
+      }
+    };
+    return {
+      notification: (sender, message) => send("samp.client.receiveNotification", [sender, message]),
+      call: (sender, msgId, message) => send("samp.client.receiveCall", [sender, msgId, message]),
+      response: (responder, tag, response) =>
+        send("samp.client.receiveResponse", [responder, tag, response]),
+    };
+  }
+
+  const dispatch: XmlRpcDispatch = (method, params, ctx) => {
+    if (method === "samp.hub.ping") {
+      // JSAMP and astropy send no argument, sampjs the private key: accept both.
+      if (params.length > 1) throw arity(method, ["[private-key]"], params.length);
+      core.touch(typeof params[0] === "string" ? params[0] : undefined);
+      return "";
+    }
+    const entry = methods[method];
+    if (!entry) {
+      throw new SampFault(
+        method.startsWith("samp.webhub.")
+          ? `Unknown XML-RPC method ${method}: Web Profile methods are served on the Web Profile port`
+          : `Unknown XML-RPC method ${method}: this is a SAMP Standard Profile hub (samp.hub.*)`,
+      );
+    }
+    const [names, run] = entry;
+    if (params.length !== names.length) throw arity(method, names, params.length);
+    return run(params, ctx);
+  };
+
+  return { dispatch, close: () => aborter.abort() };
+}
+
+function key(k: SampValue): string {
+  if (typeof k !== "string") throw new SampFault("The private key must be a string");
+  return k;
+}
+
+function callbackUrl(url: SampValue): string {
+  if (typeof url === "string") {
+    try {
+      const u = new URL(url);
+      if (u.protocol === "http:" || u.protocol === "https:") return url;
+    } catch {
+      // fall through to the fault
+    }
+  }
+  throw new SampFault(
+    `Callback URL must be an http:// URL of the client's XML-RPC server, not ${
+      typeof url === "string" ? JSON.stringify(url) : "a " + (Array.isArray(url) ? "list" : "map")
+    }`,
+  );
+}
+
+function sampInt(v: SampValue, name: string): number {
+  if (typeof v === "string" && /^\s*[+-]?\d+(\.\d*)?\s*$/.test(v)) return Number(v);
+  throw new SampFault(`${name} must be a SAMP int (a string of digits), not ${JSON.stringify(v)}`);
+}
+
+function arity(method: string, names: string[], got: number): SampFault {
+  return new SampFault(
+    `Bad arguments: ${method} takes (${names.join(", ")}), got ${got} argument${
+      got === 1 ? "" : "s"
+    }`,
+  );
+}
+
+function toDeliveryError(e: unknown, url: string): DeliveryError {
+  if (e instanceof TransportError) {
+    return new DeliveryError(e.message, {
+      unreachable: e.refused,
+      maybeDelivered: e.timedOut,
+    }, { cause: e });
+  }
+  if (e instanceof SampFault) {
+    return new DeliveryError(`client at ${url} answered with a fault: ${e.message}`, {}, {
+      cause: e,
+    });
+  }
+  // Aborted at hub shutdown, or something unexpected: it may have arrived.
+  return new DeliveryError(`callback to ${url} failed: ${String(e)}`, { maybeDelivered: true }, {
+    cause: e,
+  });
+}
+
+/** Compares two strings in time that depends only on their lengths. */
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  const n = Math.max(x.length, y.length);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,132 @@
+/**
+ * XML-RPC over HTTP, calling side: one POST with a fully buffered body
+ * (peers such as JSAMP need Content-Length), connections reused by `fetch`.
+ *
+ * @module
+ */
+
+import { SampFault, TransportError } from "../errors.ts";
+import type { SampValue } from "../types.ts";
+import { decodeResponse, encodeCall } from "../xmlrpc.ts";
+
+/**
+ * Options of {@linkcode xmlrpcRequest}.
+ *
+ * @example
+ * ```ts
+ * import type { XmlRpcRequestOptions } from "./xmlrpc_client.ts";
+ * const options: XmlRpcRequestOptions = { timeoutMs: 5000 };
+ * ```
+ */
+export interface XmlRpcRequestOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /** Gives up after this many milliseconds (default: no limit). */
+  timeoutMs?: number;
+}
+
+const HEADERS = { "content-type": "text/xml", "user-agent": "sampkit-deno" };
+
+/**
+ * Calls an XML-RPC method and returns its result. A fault becomes a
+ * {@linkcode SampFault}; an HTTP failure a {@linkcode TransportError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { xmlrpcRequest } from "./xmlrpc_client.ts";
+ * await xmlrpcRequest("http://127.0.0.1:21000/xmlrpc", "samp.hub.ping", []);
+ * ```
+ */
+export async function xmlrpcRequest(
+  url: string,
+  method: string,
+  params: readonly SampValue[],
+  options: XmlRpcRequestOptions = {},
+): Promise<SampValue> {
+  const body = encodeCall(method, params);
+  const text = await post(url, body, method, options);
+  let result;
+  try {
+    result = decodeResponse(text);
+  } catch (e) {
+    throw new TransportError(
+      `${url} answered ${method} with something that is not an XML-RPC response: ${
+        (e as Error).message
+      }`,
+      url,
+      {},
+      { cause: e },
+    );
+  }
+  if (!result.ok) throw new SampFault(result.message, result.code);
+  return result.value;
+}
+
+async function post(
+  url: string,
+  body: string,
+  method: string,
+  options: XmlRpcRequestOptions,
+): Promise<string> {
+  const controller = new AbortController();
+  const { signal, timeoutMs } = options;
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal) {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  }
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: HEADERS,
+      body,
+      signal: controller.signal,
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new TransportError(
+        `${url} answered ${method} with HTTP ${response.status} ${response.statusText}`,
+        url,
+      );
+    }
+    return text;
+  } catch (e) {
+    if (e instanceof TransportError) throw e;
+    if (timedOut) {
+      throw new TransportError(
+        `no answer from ${url} to ${method} within ${timeoutMs} ms`,
+        url,
+        { timedOut: true },
+        { cause: e },
+      );
+    }
+    if (signal?.aborted) throw signal.reason ?? e;
+    const refused = isRefused(e);
+    throw new TransportError(
+      refused
+        ? `connection refused by ${url} (nothing listens there any more)`
+        : `cannot reach ${url}: ${(e as Error).message}`,
+      url,
+      { refused },
+      { cause: e },
+    );
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function isRefused(e: unknown): boolean {
+  for (let err = e; err instanceof Error; err = err.cause) {
+    if (err instanceof Deno.errors.ConnectionRefused) return true;
+    if (/connection refused|os error 111|ECONNREFUSED|actively refused/i.test(err.message)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,79 @@
+/**
+ * `deno task compile [--target T]… [--all]`: builds the standalone `samp_hub`
+ * into `dist/`, with the permissions of `scripts/permissions.ts` baked in.
+ *
+ * `deno compile` downloads the matching Deno runtime (denort) for each
+ * target. Where that download is impossible, this says so in one line and
+ * exits 1 instead of showing a stack trace.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { HUB_PERMISSIONS } from "./permissions.ts";
+
+const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+];
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    target: { type: "string", multiple: true },
+    all: { type: "boolean" },
+    out: { type: "string", default: "dist" },
+  },
+});
+for (const t of values.target ?? []) {
+  if (!TARGETS.includes(t)) {
+    console.error(`compile: unknown --target ${t}; choose from ${TARGETS.join(", ")}`);
+    Deno.exit(2);
+  }
+}
+const targets: (string | undefined)[] = values.all ? TARGETS : values.target ?? [undefined];
+const root = new URL("..", import.meta.url);
+let failed = 0;
+for (const target of targets) {
+  const suffix = target ? `-${target}` : "";
+  const exe = target?.includes("windows") ? ".exe" : "";
+  const output = `${values.out}/samp_hub${suffix}${exe}`;
+  const args = [
+    "compile",
+    "--no-check=remote",
+    ...HUB_PERMISSIONS,
+    "--output",
+    output,
+    ...(target ? ["--target", target] : []),
+    "hub.ts",
+  ];
+  const result = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(result.stderr);
+  if (result.success) {
+    console.log(`built ${output} (${target ?? Deno.build.target})`);
+    continue;
+  }
+  failed++;
+  const download = /https?:\/\/\S*denort\S*/.exec(err)?.[0];
+  if (download && /error sending request|dns error|Connect|timed out|404/i.test(err)) {
+    console.error(
+      `compile: samp_hub${suffix} not built: deno compile must download its runtime ` +
+        `(${download}) and this machine cannot reach it; run \`deno task compile\` on a ` +
+        "machine with internet access, or set DENORT_BIN to a local denort binary",
+    );
+  } else {
+    const first = err.split("\n").map((l) => l.trim())
+      .find((l) => l.startsWith("error:")) ?? err.trim().split("\n")[0];
+    console.error(`compile: samp_hub${suffix} not built: ${first}`);
+  }
+}
+Deno.exit(failed === 0 ? 0 : 1);

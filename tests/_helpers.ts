@@ -1,0 +1,252 @@
+// Test helpers: run samp_hub as a subprocess with a private lockfile, and a
+// minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
+
+import { HUB_PERMISSIONS } from "../scripts/permissions.ts";
+import { parseLockfile } from "../lib/lockfile.ts";
+import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
+import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
+import type { SampMap, SampValue } from "../lib/types.ts";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const HUB_ENTRY = new URL("../hub.ts", import.meta.url).pathname;
+
+/** Waits until `check` returns a truthy value, polling; fails after `ms`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  ms = 5000,
+  what = "condition",
+): Promise<NonNullable<Awaited<T>>> {
+  const end = Date.now() + ms;
+  while (true) {
+    const v = await check();
+    if (v) return v as NonNullable<Awaited<T>>;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface HubProcess {
+  url: string;
+  secret: string;
+  lockfile: string;
+  dir: string;
+  child: Deno.ChildProcess;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  /** Waits for exit (bounded) and returns the code. */
+  exited(ms?: number): Promise<number>;
+}
+
+/** Runs `deno run <HUB_PERMISSIONS> hub.ts …` with a private lockfile in a new temp dir. */
+export async function spawnHub(
+  args: string[] = [],
+  opts: {
+    dir?: string;
+    lockfile?: string;
+    env?: Record<string, string>;
+    permissions?: readonly string[];
+  } = {},
+): Promise<HubProcess> {
+  const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "samp-test-" });
+  const lockfile = opts.lockfile ?? `${dir}/hub.samp`;
+  const child = startHubProcess([...args, "--lockfile", lockfile], { ...opts, dir });
+  const out = collect(child);
+  const info = await waitFor(
+    async () => {
+      if (out.code !== undefined) {
+        throw new Error(`samp_hub exited with ${out.code} before starting:\n${out.text()}`);
+      }
+      try {
+        return parseLockfile(await Deno.readTextFile(lockfile));
+      } catch {
+        return null;
+      }
+    },
+    15000,
+    "the hub's lockfile",
+  );
+  return {
+    url: info.xmlrpcUrl,
+    secret: info.secret,
+    lockfile,
+    dir,
+    child,
+    output: out.text,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      if (out.code === undefined) {
+        try {
+          child.kill(signal);
+        } catch { /* already gone */ }
+      }
+      return await out.wait(10000);
+    },
+    exited: (ms = 10000) => out.wait(ms),
+  };
+}
+
+/** The Deno cache of this process, so children with another HOME reuse it. */
+export function denoDir(): string {
+  const env = Deno.env.toObject();
+  if (env.DENO_DIR) return env.DENO_DIR;
+  if (Deno.build.os === "windows") return `${env.LOCALAPPDATA}\\deno`;
+  if (Deno.build.os === "darwin") return `${env.HOME}/Library/Caches/deno`;
+  return `${env.XDG_CACHE_HOME ?? `${env.HOME}/.cache`}/deno`;
+}
+
+/**
+ * Environment for a child process: the parent's, with HOME moved to `home`
+ * (so nothing can touch the real ~/.samp), SAMP_HUB cleared and the Deno
+ * cache kept.
+ */
+export function childEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { DENO_DIR: denoDir(), HOME: home, SAMP_HUB: "", NO_COLOR: "1", ...extra };
+}
+
+/** Starts the hub entry with exactly the compiled permissions; the caller collects output. */
+export function startHubProcess(
+  args: string[],
+  opts: { dir?: string; env?: Record<string, string>; permissions?: readonly string[] } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--config=${ROOT}deno.json`,
+      ...(opts.permissions ?? HUB_PERMISSIONS),
+      HUB_ENTRY,
+      ...args,
+    ],
+    env: childEnv(opts.dir ?? "/nonexistent", opts.env),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Collects a child's stdout+stderr; `wait` resolves with its exit code. */
+export function collect(child: Deno.ChildProcess): {
+  text(): string;
+  code: number | undefined;
+  wait(ms: number): Promise<number>;
+} {
+  let text = "";
+  const state = { code: undefined as number | undefined };
+  const decoder = () => new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const d = decoder();
+    for await (const chunk of stream) text += d.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([pump(child.stdout), pump(child.stderr), child.status]).then(
+    ([, , status]) => {
+      state.code = status.code;
+      return status.code;
+    },
+  );
+  return {
+    text: () => text,
+    get code() {
+      return state.code;
+    },
+    async wait(ms: number) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* gone */ }
+          reject(new Error(`process did not exit within ${ms} ms:\n${text}`));
+        }, ms);
+      });
+      try {
+        return await Promise.race([done, timeout]);
+      } finally {
+        clearTimeout(timer);
+        // make sure the streams are drained even after a kill
+        await done.catch(() => {});
+      }
+    },
+  };
+}
+
+export interface Received {
+  method: string;
+  args: SampValue[];
+}
+
+/**
+ * A bare SAMP test client: calls the hub by XML-RPC and records callbacks.
+ * `onCall` decides the reply to receiveCall (default: echo params, ok).
+ */
+export class TestClient {
+  received: Received[] = [];
+  id = "";
+  key = "";
+  hubId = "";
+  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #url: string;
+  onCall?: (
+    sender: string,
+    msgId: string,
+    message: SampMap,
+  ) => SampMap | null | Promise<SampMap | null>;
+
+  constructor(url: string) {
+    this.#url = url;
+  }
+
+  static async register(hubUrl: string, secret: string, callable = true): Promise<TestClient> {
+    const c = new TestClient(hubUrl);
+    const info = await c.raw("samp.hub.register", [secret]) as SampMap;
+    c.id = info["samp.self-id"] as string;
+    c.key = info["samp.private-key"] as string;
+    c.hubId = info["samp.hub-id"] as string;
+    if (callable) await c.listen();
+    return c;
+  }
+
+  raw(method: string, params: SampValue[]): Promise<SampValue> {
+    return xmlrpcRequest(this.#url, method, params, { timeoutMs: 30000 });
+  }
+
+  hub(method: string, ...params: SampValue[]): Promise<SampValue> {
+    return this.raw(`samp.hub.${method}`, [this.key, ...params]);
+  }
+
+  async listen(): Promise<void> {
+    const handler = createXmlRpcHandler((method, params) => {
+      const [, ...args] = params;
+      this.received.push({ method: method.replace("samp.client.", ""), args });
+      if (method === "samp.client.receiveCall") {
+        const [sender, msgId, message] = args as [string, string, SampMap];
+        queueMicrotask(async () => {
+          const response = this.onCall
+            ? await this.onCall(sender, msgId, message)
+            : { "samp.status": "samp.ok", "samp.result": message["samp.params"] };
+          if (response) await this.hub("reply", msgId, response).catch(() => {});
+        });
+      }
+      return "";
+    });
+    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+    await this.hub("setXmlrpcCallback", `http://127.0.0.1:${this.#server.addr.port}/xmlrpc`);
+  }
+
+  /** Messages received with the given callback and MType. */
+  got(method: string, mtype?: string): Received[] {
+    return this.received.filter((r) => {
+      if (r.method !== method) return false;
+      if (!mtype) return true;
+      const msg = (method === "receiveCall" ? r.args[2] : r.args[1]) as SampMap;
+      return msg?.["samp.mtype"] === mtype;
+    });
+  }
+
+  async close(unregister = true): Promise<void> {
+    if (unregister) await this.hub("unregister").catch(() => {});
+    await this.#server?.shutdown();
+    this.#server = undefined;
+  }
+}
