@@ -1,0 +1,554 @@
+import assert from "node:assert/strict";
+import { type Delivery, DeliveryError, HubCore, type HubCoreOptions } from "../lib/hub/core.ts";
+import { SampFault } from "../lib/errors.ts";
+import type { Message, Response, SampMap } from "../lib/types.ts";
+
+type Callback =
+  | { kind: "notification"; from: string; msg: Message }
+  | { kind: "call"; from: string; msgId: string; msg: Message }
+  | { kind: "response"; from: string; tag: string; response: Response };
+
+/** A registered client with an in-memory delivery that records callbacks. */
+interface Peer {
+  id: string;
+  key: string;
+  got: Callback[];
+  mtypes(kind?: Callback["kind"]): string[];
+}
+
+function peer(
+  core: HubCore,
+  opts: { callable?: boolean; subs?: SampMap; delivery?: Delivery } = {},
+): Peer {
+  const reg = core.register("standard");
+  const got: Callback[] = [];
+  const p: Peer = {
+    id: reg["samp.self-id"],
+    key: reg["samp.private-key"],
+    got,
+    mtypes: (kind) =>
+      got.filter((c) => !kind || c.kind === kind).map((c) =>
+        c.kind === "response" ? "response" : c.msg["samp.mtype"]
+      ),
+  };
+  if (opts.callable ?? true) {
+    core.setDelivery(
+      p.key,
+      opts.delivery ?? {
+        notification: (from, msg) => {
+          got.push({ kind: "notification", from, msg });
+          return Promise.resolve();
+        },
+        call: (from, msgId, msg) => {
+          got.push({ kind: "call", from, msgId, msg });
+          return Promise.resolve();
+        },
+        response: (from, tag, response) => {
+          got.push({ kind: "response", from, tag, response });
+          return Promise.resolve();
+        },
+      },
+    );
+  }
+  if (opts.subs) core.declareSubscriptions(p.key, opts.subs);
+  return p;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const msg = (mtype: string, params: SampMap = {}): Message => ({
+  "samp.mtype": mtype,
+  "samp.params": params,
+});
+
+async function withCore(fn: (core: HubCore) => Promise<void> | void, options?: HubCoreOptions) {
+  const core = new HubCore(options);
+  try {
+    await fn(core);
+  } finally {
+    await core.close(100);
+  }
+}
+
+function faults(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e) => e instanceof SampFault && pattern.test(e.message));
+}
+
+Deno.test("register gives sequential public ids and unguessable 128-bit private keys", () =>
+  withCore((core) => {
+    const a = core.register("standard");
+    const b = core.register("standard");
+    assert.equal(a["samp.self-id"], "c1");
+    assert.equal(b["samp.self-id"], "c2");
+    assert.equal(a["samp.hub-id"], "hub");
+    assert.match(a["samp.private-key"], /^k:[0-9a-f]{32}$/);
+    assert.notEqual(a["samp.private-key"], b["samp.private-key"]);
+  }));
+
+Deno.test("public ids are never reused after a client leaves", () =>
+  withCore((core) => {
+    const a = core.register("standard");
+    core.unregister(a["samp.private-key"]);
+    assert.equal(core.register("standard")["samp.self-id"], "c2");
+  }));
+
+Deno.test("getRegisteredClients lists the hub and others but never the caller", () =>
+  withCore((core) => {
+    const a = peer(core);
+    const b = peer(core);
+    assert.deepEqual(core.getRegisteredClients(a.key), ["hub", b.id]);
+  }));
+
+Deno.test("metadata and subscriptions are {} before declaration and exact after", () =>
+  withCore((core) => {
+    const a = peer(core, { callable: false });
+    assert.deepEqual(core.getMetadata(a.key, a.id), {});
+    assert.deepEqual(core.getSubscriptions(a.key, a.id), {});
+    const meta = { "samp.name": "x", "": "empty key", "__proto__": "own" } as SampMap;
+    Object.defineProperty(meta, "__proto__", { value: "own", enumerable: true });
+    core.declareMetadata(a.key, meta);
+    assert.equal(core.getMetadata(a.key, a.id), meta);
+    assert.equal(Object.getPrototypeOf(core.getMetadata(a.key, a.id)), Object.prototype);
+  }));
+
+Deno.test("an unknown client id or private key is a fault that says what to do", () =>
+  withCore((core) => {
+    const a = peer(core);
+    faults(() => core.getMetadata(a.key, "Sir Not-Appearing"), /No registered client with ID/);
+    faults(() => core.getSubscriptions(a.key, "nobody"), /No registered client/);
+    faults(() => core.notifyAll("k:bogus", msg("a.b")), /Unknown private key.*register again/);
+  }));
+
+Deno.test("declareSubscriptions refuses illegal patterns and non-map annotations", () =>
+  withCore((core) => {
+    const a = peer(core);
+    faults(() => core.declareSubscriptions(a.key, { "a.*.b": {} }), /Illegal subscription key/);
+    faults(() => core.declareSubscriptions(a.key, { "a b": {} }), /Illegal subscription key/);
+    faults(() => core.declareSubscriptions(a.key, { "a.b": "x" }), /annotation map/);
+    faults(() => core.declareSubscriptions(a.key, ["a.b"]), /must be a map/);
+  }));
+
+Deno.test("a.* matches MTypes below a but not a itself, as the standard says", () =>
+  withCore((core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "file.event.*": {} } });
+    assert.deepEqual(Object.keys(core.getSubscribedClients(s.key, "file.event.new")), [r.id]);
+    assert.deepEqual(core.getSubscribedClients(s.key, "file.event"), {});
+    assert.deepEqual(core.getSubscribedClients(s.key, "file.eventX.y"), {});
+    faults(() => core.notify(s.key, r.id, msg("file.event")), /not subscribed to file.event/);
+  }));
+
+Deno.test("getSubscribedClients gives the annotation of the most specific matching pattern", () =>
+  withCore((core) => {
+    const s = peer(core);
+    const r = peer(core, {
+      subs: {
+        "*": { w: "star" },
+        "table.*": { w: "prefix" },
+        "table.load.votable": { w: "exact" },
+      },
+    });
+    assert.deepEqual(core.getSubscribedClients(s.key, "table.load.votable")[r.id], { w: "exact" });
+    assert.deepEqual(core.getSubscribedClients(s.key, "table.load.fits")[r.id], { w: "prefix" });
+    assert.deepEqual(core.getSubscribedClients(s.key, "image.load.fits")[r.id], { w: "star" });
+  }));
+
+Deno.test("getSubscribedClients excludes the caller and clients that are not callable", () =>
+  withCore((core) => {
+    const a = peer(core, { subs: { "samp.app.ping": {} } });
+    const b = peer(core, { callable: false });
+    core.declareSubscriptions(b.key, { "samp.app.ping": {} });
+    assert.deepEqual(Object.keys(core.getSubscribedClients(a.key, "samp.app.ping")), ["hub"]);
+  }));
+
+Deno.test("directed sends fault for unknown, non-callable and unsubscribed recipients", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const nc = peer(core, { callable: false });
+    const r = peer(core, { subs: { "x.y": {} } });
+    for (
+      const send of [
+        (to: string, m: Message) => core.notify(s.key, to, m),
+        (to: string, m: Message) => core.call(s.key, to, "t", m),
+        (to: string, m: Message) => core.callAndWait(s.key, to, m, 1),
+      ]
+    ) {
+      faults(() => send("c99", msg("x.y")), /No registered client with ID "c99"/);
+      faults(() => send(nc.id, msg("x.y")), new RegExp(`Client ${nc.id} is not callable`));
+      faults(() => send(r.id, msg("not.an.mtype")), /not subscribed to not.an.mtype/);
+    }
+    await tick();
+    assert.equal(r.got.length, 0);
+  }));
+
+Deno.test("a message needs a valid samp.mtype; a missing samp.params becomes {}", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "*": {} } });
+    faults(() => core.notify(s.key, r.id, { "samp.params": {} }), /no samp.mtype/);
+    faults(() => core.notify(s.key, r.id, msg("bad mtype!")), /Illegal MType/);
+    faults(
+      () => core.notify(s.key, r.id, { "samp.mtype": "a.b", "samp.params": "x" }),
+      /samp.params must be a map/,
+    );
+    core.notify(s.key, r.id, { "samp.mtype": "a.b", "extra": "kept" });
+    await tick();
+    const got = r.got.find((c) => c.kind === "notification" && c.from === s.id) as { msg: Message };
+    assert.deepEqual(got.msg, { "samp.mtype": "a.b", "extra": "kept", "samp.params": {} });
+  }));
+
+Deno.test("a client may send directed messages to itself", () =>
+  withCore(async (core) => {
+    const a = peer(core, { subs: { "a.b": {} } });
+    core.notify(a.key, a.id, msg("a.b"));
+    await tick();
+    assert.deepEqual(a.mtypes(), ["a.b"]);
+  }));
+
+Deno.test("notifyAll and callAll reach every subscriber except the sender", () =>
+  withCore(async (core) => {
+    const s = peer(core, { subs: { "a.*": {} } });
+    const r1 = peer(core, { subs: { "a.*": {} } });
+    const r2 = peer(core, { subs: { "*": {} } });
+    peer(core, { subs: { "b.*": {} } });
+    assert.deepEqual(core.notifyAll(s.key, msg("a.b")).sort(), [r1.id, r2.id].sort());
+    const ids = core.callAll(s.key, "tag", msg("a.b"));
+    assert.deepEqual(Object.keys(ids).sort(), [r1.id, r2.id].sort());
+    assert.notEqual(ids[r1.id], ids[r2.id]);
+    await tick();
+    assert.equal(s.got.filter((c) => c.kind !== "notification" || c.from !== "hub").length, 0);
+    const call1 = r1.got.find((c) => c.kind === "call") as { msgId: string };
+    assert.equal(call1.msgId, ids[r1.id]);
+    // r2 subscribes to "*": only the others can find an MType nobody wants.
+    assert.deepEqual(core.notifyAll(r2.key, msg("nobody.listens")), []);
+    assert.deepEqual(core.callAll(r2.key, "t", msg("nobody.listens")), {});
+  }));
+
+Deno.test("reply reaches the caller's receiveResponse with its msg-tag, exactly once", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    const msgId = core.call(s.key, r.id, "my-tag", msg("a.b"));
+    await tick();
+    const response = { "samp.status": "samp.ok", "samp.result": { x: "1" }, "test.extra": "kept" };
+    core.reply(r.key, msgId, response);
+    await tick();
+    const got = s.got.filter((c) => c.kind === "response");
+    assert.deepEqual(got, [{ kind: "response", from: r.id, tag: "my-tag", response }]);
+    faults(() => core.reply(r.key, msgId, response), /No pending call with msg-id/);
+  }));
+
+Deno.test("only the recipient of a call can reply to it", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    const other = peer(core);
+    const msgId = core.call(s.key, r.id, "t", msg("a.b"));
+    faults(() => core.reply(other.key, msgId, { "samp.status": "samp.ok" }), /No pending call/);
+    faults(() => core.reply(r.key, msgId, "not a map"), /Response must be a map/);
+    core.reply(r.key, msgId, { "samp.status": "samp.ok", "samp.result": {} });
+    await tick();
+    assert.equal(s.got.filter((c) => c.kind === "response").length, 1);
+  }));
+
+Deno.test("callAndWait resolves with the reply", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, {
+      subs: { "a.b": {} },
+      delivery: {
+        notification: () => Promise.resolve(),
+        call: (_f, msgId, m) => {
+          setTimeout(
+            () =>
+              core.reply(r.key, msgId, {
+                "samp.status": "samp.ok",
+                "samp.result": m["samp.params"],
+              }),
+            5,
+          );
+          return Promise.resolve();
+        },
+        response: () => Promise.resolve(),
+      },
+    });
+    const response = await core.callAndWait(s.key, r.id, msg("a.b", { v: "42" }), 0);
+    assert.deepEqual(response, { "samp.status": "samp.ok", "samp.result": { v: "42" } });
+    assert.equal(core.stats().pendingCalls, 0);
+    assert.equal(core.stats().syncWaits, 0);
+  }));
+
+Deno.test("callAndWait to the hub's own client answers samp.app.ping", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const response = await core.callAndWait(s.key, "hub", msg("samp.app.ping"), 5);
+    assert.deepEqual(response, { "samp.status": "samp.ok", "samp.result": {} });
+  }));
+
+Deno.test("the hub answers samp.query.by-meta with the ids whose metadata matches", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const t = peer(core);
+    core.declareMetadata(t.key, { "samp.name": "topcat" });
+    const r = await core.callAndWait(
+      s.key,
+      "hub",
+      msg("x-samp.query.by-meta", { key: "samp.name", value: "topcat" }),
+      5,
+    );
+    assert.deepEqual(r, { "samp.status": "samp.ok", "samp.result": { ids: [t.id] } });
+  }));
+
+Deno.test("callAndWait faults after its timeout and a late reply then faults", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    const started = Date.now();
+    await assert.rejects(
+      core.callAndWait(s.key, r.id, msg("a.b"), 0.05),
+      (e) => e instanceof SampFault && /timeout after 0.05/.test(e.message),
+    );
+    assert.ok(Date.now() - started < 1000);
+    const call = r.got.find((c) => c.kind === "call") as { msgId: string };
+    faults(() => core.reply(r.key, call.msgId, { "samp.status": "samp.ok" }), /No pending call/);
+    assert.equal(core.stats().pendingCalls, 0);
+  }));
+
+Deno.test("callAndWait with timeout 0 still ends at the hub's cap", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    await assert.rejects(
+      core.callAndWait(s.key, r.id, msg("a.b"), 0),
+      /timeout after 0.05\/unlimited/,
+    );
+  }, { maxSyncWaitSeconds: 0.05 }));
+
+Deno.test("an aborted callAndWait (caller hung up) leaves nothing pending", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    const controller = new AbortController();
+    const p = core.callAndWait(s.key, r.id, msg("a.b"), 0, controller.signal);
+    controller.abort();
+    await assert.rejects(p, /abandoned/);
+    assert.deepEqual([core.stats().pendingCalls, core.stats().syncWaits], [0, 0]);
+  }));
+
+Deno.test("calls pending on a client that leaves are answered with an error response", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    core.call(s.key, r.id, "async-tag", msg("a.b"));
+    const sync = core.callAndWait(s.key, r.id, msg("a.b"), 0);
+    await tick();
+    core.unregister(r.key);
+    const response = await sync;
+    assert.equal(response["samp.status"], "samp.error");
+    assert.match((response["samp.error"] as SampMap)["samp.errortxt"] as string, /left the hub/);
+    await tick();
+    const async = s.got.find((c) => c.kind === "response") as { tag: string; response: Response };
+    assert.equal(async.tag, "async-tag");
+    assert.equal(async.response["samp.status"], "samp.error");
+    assert.equal(core.stats().pendingCalls, 0);
+  }));
+
+Deno.test("a sender that leaves drops its calls; later replies fault", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "a.b": {} } });
+    const msgId = core.call(s.key, r.id, "t", msg("a.b"));
+    core.unregister(s.key);
+    faults(() => core.reply(r.key, msgId, { "samp.status": "samp.ok" }), /No pending call/);
+    assert.equal(core.stats().pendingCalls, 0);
+  }));
+
+Deno.test("a call that cannot be delivered is answered with an error response", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const failing: Delivery = {
+      notification: () => Promise.reject(new DeliveryError("HTTP 500")),
+      call: () => Promise.reject(new DeliveryError("HTTP 500")),
+      response: () => Promise.reject(new DeliveryError("HTTP 500")),
+    };
+    const r = peer(core, { subs: { "a.b": {} }, delivery: failing });
+    const response = await core.callAndWait(s.key, r.id, msg("a.b"), 5);
+    assert.equal(response["samp.status"], "samp.error");
+    assert.match(
+      (response["samp.error"] as SampMap)["samp.errortxt"] as string,
+      new RegExp(`could not deliver a.b to ${r.id}: HTTP 500`),
+    );
+    assert.ok(core.client(r.id), "an HTTP error does not unregister the client");
+  }));
+
+Deno.test("a call that timed out in delivery is not answered for the recipient", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, {
+      subs: { "a.b": {} },
+      delivery: {
+        notification: () => Promise.resolve(),
+        call: () => Promise.reject(new DeliveryError("slow", { maybeDelivered: true })),
+        response: () => Promise.resolve(),
+      },
+    });
+    const msgId = core.call(s.key, r.id, "t", msg("a.b"));
+    await tick();
+    assert.equal(s.got.filter((c) => c.kind === "response").length, 0);
+    core.reply(r.key, msgId, { "samp.status": "samp.ok", "samp.result": {} });
+    await tick();
+    assert.equal(s.got.filter((c) => c.kind === "response").length, 1);
+  }));
+
+Deno.test("a client whose endpoint refuses connections is unregistered and others are told", () =>
+  withCore(async (core) => {
+    const watcher = peer(core, { subs: { "samp.hub.event.unregister": {} } });
+    const s = peer(core);
+    const gone = peer(core, {
+      subs: { "a.b": {} },
+      delivery: {
+        notification: () => Promise.reject(new DeliveryError("refused", { unreachable: true })),
+        call: () => Promise.reject(new DeliveryError("refused", { unreachable: true })),
+        response: () => Promise.resolve(),
+      },
+    });
+    core.notify(s.key, gone.id, msg("a.b"));
+    await tick();
+    await tick();
+    assert.equal(core.client(gone.id), undefined);
+    const ev = watcher.got.find((c) =>
+      c.kind === "notification" && c.msg["samp.mtype"] === "samp.hub.event.unregister"
+    ) as { msg: Message };
+    assert.deepEqual(ev.msg["samp.params"], { id: gone.id });
+  }));
+
+Deno.test("a hung recipient stalls neither the sender nor other recipients", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    let release!: () => void;
+    const hung = new Promise<void>((r) => release = r);
+    peer(core, {
+      subs: { "a.b": {} },
+      delivery: { notification: () => hung, call: () => hung, response: () => hung },
+    });
+    const fine = peer(core, { subs: { "a.b": {} } });
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) core.notifyAll(s.key, msg("a.b"));
+    core.callAll(s.key, "t", msg("a.b"));
+    assert.ok(performance.now() - started < 50);
+    await tick();
+    assert.equal(fine.got.length, 11);
+    release();
+  }));
+
+Deno.test("hub events reach each client in order, from the hub, including its own metadata", () =>
+  withCore(async (core) => {
+    const events: string[] = [];
+    let slow = Promise.resolve();
+    const w = peer(core, {
+      delivery: {
+        // Each delivery resolves later than the previous: order must still hold.
+        notification: (from, m) => {
+          assert.equal(from, "hub");
+          events.push(`${m["samp.mtype"].replace("samp.hub.event.", "")} ${m["samp.params"].id}`);
+          slow = slow.then(() => new Promise((r) => setTimeout(r, 2)));
+          return slow;
+        },
+        call: () => Promise.resolve(),
+        response: () => Promise.resolve(),
+      },
+    });
+    core.declareSubscriptions(w.key, { "samp.hub.event.*": {} });
+    core.declareMetadata(w.key, { "samp.name": "watcher" });
+    const c = core.register("standard");
+    core.declareMetadata(c["samp.private-key"], { "samp.name": "x" });
+    core.unregister(c["samp.private-key"]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(events, [
+      `subscriptions ${w.id}`,
+      `metadata ${w.id}`,
+      `register ${c["samp.self-id"]}`,
+      `metadata ${c["samp.self-id"]}`,
+      `unregister ${c["samp.self-id"]}`,
+    ]);
+  }));
+
+Deno.test("hub events queued before a client becomes callable are delivered when it does", () =>
+  withCore(async (core) => {
+    const w = peer(core, { callable: false });
+    core.declareSubscriptions(w.key, { "samp.hub.event.register": {} });
+    core.register("standard");
+    await tick();
+    const got: string[] = [];
+    core.setDelivery(w.key, {
+      notification: (_f, m) => {
+        got.push(m["samp.mtype"]);
+        return Promise.resolve();
+      },
+      call: () => Promise.resolve(),
+      response: () => Promise.resolve(),
+    });
+    await tick();
+    assert.deepEqual(got, []); // not subscribed at register time: the hub had no callable target
+  }));
+
+Deno.test("disconnect sends samp.hub.disconnect to the client, then tells the others", () =>
+  withCore(async (core) => {
+    const w = peer(core, { subs: { "samp.hub.event.unregister": {} } });
+    const c = peer(core, { subs: { "samp.hub.disconnect": {} } });
+    assert.equal(core.disconnect(c.id, "Timeout expired!"), true);
+    await tick();
+    assert.deepEqual(c.got.map((g) => g.kind === "notification" && g.msg), [
+      { "samp.mtype": "samp.hub.disconnect", "samp.params": { reason: "Timeout expired!" } },
+    ]);
+    assert.ok(w.mtypes().includes("samp.hub.event.unregister"));
+    faults(() => core.getMetadata(w.key, c.id), /No registered client/);
+  }));
+
+Deno.test("sweep disconnects idle clients and forgets stale asynchronous calls", () => {
+  let now = 1_000_000;
+  return withCore(async (core) => {
+    const idle = peer(core, { subs: { "a.b": {} } });
+    const busy = peer(core);
+    core.call(busy.key, idle.id, "t", msg("a.b"));
+    now += 5000;
+    core.touch(busy.key);
+    assert.deepEqual(core.sweep(3000), [idle.id]);
+    assert.ok(core.client(busy.id));
+    const other = peer(core, { subs: { "a.b": {} } });
+    core.call(busy.key, other.id, "t", msg("a.b"));
+    now += 20_000;
+    core.touch(busy.key);
+    core.touch(other.key);
+    core.sweep();
+    assert.equal(core.stats().pendingCalls, 0);
+  }, { now: () => now, pendingCallTtlMs: 10_000 });
+});
+
+Deno.test("a message policy makes a refused pair look unsubscribed", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const r = peer(core, { subs: { "script.run": {}, "table.load": {} } });
+    assert.deepEqual(Object.keys(core.getSubscribedClients(s.key, "script.run")), []);
+    faults(() => core.notify(s.key, r.id, msg("script.run")), /blocked/);
+    assert.deepEqual(core.notifyAll(s.key, msg("script.run")), []);
+    assert.deepEqual(core.notifyAll(s.key, msg("table.load")), [r.id]);
+  }, { policy: { allows: (_s, _r, mtype) => !mtype.startsWith("script.") } }));
+
+Deno.test("close sends samp.hub.event.shutdown and fails calls still waiting", async () => {
+  const core = new HubCore();
+  const w = peer(core, { subs: { "samp.hub.event.shutdown": {} } });
+  const r = peer(core, { subs: { "a.b": {} } });
+  const waiting = core.callAndWait(w.key, r.id, msg("a.b"), 0);
+  await core.close(500);
+  await assert.rejects(waiting, /shutting down/);
+  assert.ok(w.mtypes().includes("samp.hub.event.shutdown"));
+  assert.deepEqual(core.stats(), {
+    clients: 0,
+    pendingCalls: 0,
+    syncWaits: 0,
+    deliveriesInFlight: 0,
+    queuedEvents: 0,
+    messages: 1,
+  });
+  faults(() => core.register("standard"), /shutting down/);
+});
