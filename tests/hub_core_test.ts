@@ -353,7 +353,7 @@ Deno.test("calls pending on a client that leaves are answered with an error resp
   }));
 
 Deno.test("a sender that leaves drops its calls; later replies fault", () =>
-  withCore(async (core) => {
+  withCore((core) => {
     const s = peer(core);
     const r = peer(core, { subs: { "a.b": {} } });
     const msgId = core.call(s.key, r.id, "t", msg("a.b"));
@@ -506,7 +506,7 @@ Deno.test("disconnect sends samp.hub.disconnect to the client, then tells the ot
 
 Deno.test("sweep disconnects idle clients and forgets stale asynchronous calls", () => {
   let now = 1_000_000;
-  return withCore(async (core) => {
+  return withCore((core) => {
     const idle = peer(core, { subs: { "a.b": {} } });
     const busy = peer(core);
     core.call(busy.key, idle.id, "t", msg("a.b"));
@@ -525,7 +525,7 @@ Deno.test("sweep disconnects idle clients and forgets stale asynchronous calls",
 });
 
 Deno.test("a message policy makes a refused pair look unsubscribed", () =>
-  withCore(async (core) => {
+  withCore((core) => {
     const s = peer(core);
     const r = peer(core, { subs: { "script.run": {}, "table.load": {} } });
     assert.deepEqual(Object.keys(core.getSubscribedClients(s.key, "script.run")), []);
