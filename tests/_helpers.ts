@@ -58,11 +58,10 @@ export async function spawnHub(
       if (out.code !== undefined) {
         throw new Error(`samp_hub exited with ${out.code} before starting:\n${out.text()}`);
       }
-      try {
-        return parseLockfile(await Deno.readTextFile(lockfile));
-      } catch {
-        return null;
-      }
+      // The hub prints "lockfile: PATH" only after writing it, so an old
+      // (stale) lockfile at the same path is never mistaken for the new one.
+      if (!/^lockfile: /m.test(out.text())) return null;
+      return parseLockfile(await Deno.readTextFile(lockfile));
     },
     15000,
     "the hub's lockfile",

@@ -69,6 +69,24 @@ Stop the hub with Ctrl-C (SIGINT) or SIGTERM: it tells its clients, removes
 its lockfile and exits 0.
 `;
 
+/** The flags of `samp_hub`, as `node:util` `parseArgs` options. */
+const OPTIONS = {
+  secret: { type: "string", short: "k" },
+  addr: { type: "string", short: "d" },
+  port: { type: "string", short: "p" },
+  lockfile: { type: "string", short: "f" },
+  multi: { type: "boolean", short: "m" },
+  label: { type: "string", short: "l" },
+  "no-web-profile": { type: "boolean", short: "w" },
+  "web-port": { type: "string" },
+  timeout: { type: "string", short: "t" },
+  "client-timeout": { type: "string", short: "c" },
+  "log-level": { type: "string", short: "L" },
+  "log-output": { type: "string", short: "O" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const satisfies Record<string, { type: "string" | "boolean"; short?: string }>;
+
 /**
  * Parses `samp_hub` arguments. Never throws: bad input gives `kind: "error"`
  * with a one-line message naming the flag.
@@ -83,25 +101,10 @@ export function parseHubArgs(args: string[]): HubCommand {
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args),
       strict: true,
       allowPositionals: false,
-      options: {
-        secret: { type: "string", short: "k" },
-        addr: { type: "string", short: "d" },
-        port: { type: "string", short: "p" },
-        lockfile: { type: "string", short: "f" },
-        multi: { type: "boolean", short: "m" },
-        label: { type: "string", short: "l" },
-        "no-web-profile": { type: "boolean", short: "w" },
-        "web-port": { type: "string" },
-        timeout: { type: "string", short: "t" },
-        "client-timeout": { type: "string", short: "c" },
-        "log-level": { type: "string", short: "L" },
-        "log-output": { type: "string", short: "O" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     return { kind: "error", message: explainParseError(e as Error) };
@@ -223,17 +226,63 @@ function seconds(s: string, flag: string): number {
   return n;
 }
 
+/**
+ * Rewrites `--flag -1` (and `-f -1`) as `--flag=-1` for flags that take a
+ * value, so a negative number is read as that flag's value, as astropy's
+ * argparse reads it, and then rejected by the flag's own check with a message
+ * that names the value. `parseArgs` alone calls it an ambiguous flag.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") return [...out, ...args.slice(i)];
+    const name = longName(args[i]);
+    const next = args[i + 1];
+    if (
+      name !== undefined && OPTIONS[name].type === "string" && next !== undefined &&
+      /^-(\d|\.\d)/.test(next)
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
+/** The option name of a flag as written (`--port`, `-p`), if it is one of ours. */
+function longName(flag: string): keyof typeof OPTIONS | undefined {
+  const names = Object.keys(OPTIONS) as (keyof typeof OPTIONS)[];
+  if (flag.startsWith("--")) return names.find((n) => `--${n}` === flag);
+  if (/^-[^-]$/.test(flag)) {
+    return names.find((n) => (OPTIONS[n] as { short?: string }).short === flag[1]);
+  }
+  return undefined;
+}
+
+/** Turns a `parseArgs` error into one line that names the flag (as `--long`). */
 function explainParseError(e: Error): string {
   const code = (e as { code?: string }).code;
-  const flag = /'([^']+)'/.exec(e.message)?.[1];
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? "";
+  const written = /--[a-z-]+/.exec(quoted)?.[0] ?? quoted.split(/[ ,]/)[0];
+  const name = longName(written);
+  const flag = name ? `--${name}` : written || "a flag";
   switch (code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown flag ${flag ?? ""} (see samp_hub --help)`.replace("  ", " ");
+      return `unknown flag ${quoted} (see samp_hub --help)`.replace("  ", " ");
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return `${flag?.split(" ")[0] ?? "a flag"} needs a value (see samp_hub --help)`;
+      if (/does not take an argument/.test(e.message)) {
+        return `${flag} takes no value (see samp_hub --help)`;
+      }
+      if (/ambiguous/.test(e.message)) {
+        return `${flag} needs a value, but a flag follows it ` +
+          `(for a value starting with '-', write ${flag}=VALUE)`;
+      }
+      return `${flag} needs a value (see samp_hub --help)`;
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return `unexpected argument ${flag ?? ""}: samp_hub takes only flags (see samp_hub --help)`;
+      return `unexpected argument ${quoted}: samp_hub takes only flags (see samp_hub --help)`;
     default:
-      return `${e.message} (see samp_hub --help)`;
+      return `${e.message.split("\n")[0]} (see samp_hub --help)`;
   }
 }

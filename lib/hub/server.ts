@@ -304,7 +304,11 @@ async function checkNoLiveHub(lockfile: string, log: Logger): Promise<void> {
   try {
     info = await readLockfile({ kind: "file", path: lockfile });
   } catch (e) {
-    log.warn(`ignoring the unreadable lockfile ${lockfile}: ${(e as Error).message}`);
+    // A lockfile that cannot be read at all (no --allow-read, no OS access, a
+    // directory) may belong to a live hub: refuse rather than replace it. Only
+    // one that reads but does not parse (no cause) is safe to take over.
+    if ((e as Error).cause !== undefined) throw e;
+    log.warn(`ignoring the invalid lockfile ${lockfile}: ${(e as Error).message}`);
     return;
   }
   if (!info) return;
