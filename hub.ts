@@ -32,6 +32,9 @@ export {
   type StandardProfileOptions,
 } from "./lib/hub/standard_profile.ts";
 export { HUB_USAGE, type HubCommand, parseHubArgs, runHubCli } from "./lib/hub/cli.ts";
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel, openLogger } from "./lib/log.ts";
+export type { XmlRpcContext, XmlRpcDispatch, XmlRpcLimits } from "./lib/transport/xmlrpc_server.ts";
+export type { LockfileEnv } from "./lib/lockfile.ts";
 
 import { runHubCli } from "./lib/hub/cli.ts";
 

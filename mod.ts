@@ -14,6 +14,7 @@
  */
 
 export * from "./hub.ts";
+export * from "./client.ts";
 export type {
   ErrorInfo,
   Message,
@@ -29,6 +30,7 @@ export { SampFault, TransportError } from "./lib/errors.ts";
 export { isMType, isMTypePattern } from "./lib/mtype.ts";
 export {
   decodeCall,
+  type DecodeOptions,
   decodeResponse,
   encodeCall,
   encodeFault,

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { SampMap } from "./types.ts";
+
 /**
  * A SAMP hub fault: the hub refused a call. Profiles send it to the caller as
  * an XML-RPC fault with this code and message.
@@ -77,5 +79,83 @@ export class TransportError extends Error {
     this.url = url;
     this.refused = flags.refused ?? false;
     this.timedOut = flags.timedOut ?? false;
+  }
+}
+
+/**
+ * A recipient answered a call with `samp.status` = `samp.error`: the message
+ * arrived, and the recipient could not do what it asked.
+ *
+ * @example
+ * ```ts
+ * import { SampErrorResponse } from "./errors.ts";
+ * const e = new SampErrorResponse("c3", "image.load.fits", {
+ *   "samp.status": "samp.error",
+ *   "samp.error": { "samp.errortxt": "no such file" },
+ * });
+ * console.log(e.message); // c3 could not handle image.load.fits: no such file
+ * ```
+ */
+export class SampErrorResponse extends Error {
+  /** The public id of the client that answered. */
+  readonly responder: string;
+  /** The MType of the call. */
+  readonly mtype: string;
+  /** The whole response map. */
+  readonly response: SampMap;
+  /** `samp.errortxt`. */
+  readonly errortxt: string;
+  /** `samp.usertxt`, if given. */
+  readonly usertxt?: string;
+  /** `samp.code`, if given. */
+  readonly code?: string;
+
+  /**
+   * Wraps an error response.
+   *
+   * @example
+   * ```ts
+   * import { SampErrorResponse } from "./errors.ts";
+   * new SampErrorResponse("c1", "a.b", { "samp.status": "samp.error", "samp.error": {} });
+   * ```
+   */
+  constructor(responder: string, mtype: string, response: SampMap) {
+    const err = response["samp.error"];
+    const info: SampMap = typeof err === "object" && err !== null && !Array.isArray(err) ? err : {};
+    const text = (k: string) => (typeof info[k] === "string" ? info[k] as string : undefined);
+    const errortxt = text("samp.errortxt") ?? "no reason given";
+    super(`${responder} could not handle ${mtype}: ${errortxt}`);
+    this.name = "SampErrorResponse";
+    this.responder = responder;
+    this.mtype = mtype;
+    this.response = response;
+    this.errortxt = errortxt;
+    this.usertxt = text("samp.usertxt");
+    this.code = text("samp.code");
+  }
+}
+
+/**
+ * No response came in the time the caller allowed.
+ *
+ * @example
+ * ```ts
+ * import { SampTimeoutError } from "./errors.ts";
+ * throw new SampTimeoutError("c2 did not reply to samp.app.ping within 5 s");
+ * ```
+ */
+export class SampTimeoutError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @example
+   * ```ts
+   * import { SampTimeoutError } from "./errors.ts";
+   * new SampTimeoutError("no reply in 10 s");
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "SampTimeoutError";
   }
 }

@@ -39,6 +39,7 @@ export type SampList = SampValue[];
  * ```
  */
 export interface SampMap {
+  /** Any key maps to a SAMP value. */
   [key: string]: SampValue;
 }
 
@@ -56,7 +57,9 @@ export interface SampMap {
  * ```
  */
 export interface Message extends SampMap {
+  /** The MType, e.g. `table.load.votable`. */
   "samp.mtype": string;
+  /** The parameters the MType defines. */
   "samp.params": SampMap;
 }
 
@@ -81,6 +84,7 @@ export type ResponseStatus = "samp.ok" | "samp.warning" | "samp.error";
  * ```
  */
 export interface ErrorInfo extends SampMap {
+  /** A short description of what went wrong. */
   "samp.errortxt": string;
 }
 
@@ -95,6 +99,7 @@ export interface ErrorInfo extends SampMap {
  * ```
  */
 export interface Response extends SampMap {
+  /** `samp.ok`, `samp.warning` or `samp.error`. */
   "samp.status": string;
 }
 
@@ -112,8 +117,11 @@ export interface Response extends SampMap {
  * ```
  */
 export interface RegInfo extends SampMap {
+  /** The hub's own client id. */
   "samp.hub-id": string;
+  /** This client's public id. */
   "samp.self-id": string;
+  /** This client's private key: its credential for every later call. */
   "samp.private-key": string;
 }
 

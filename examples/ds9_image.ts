@@ -1,0 +1,48 @@
+/**
+ * Loads a FITS image into SAOImage DS9 and centres it on a sky position.
+ *
+ *   deno run -A examples/ds9_image.ts IMAGE.fits RA DEC [--to NAME]
+ *
+ * RA and DEC are in degrees. `--to` picks the viewer by samp.name (default
+ * "ds9"; Aladin works too).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { fileUrl, SampClient, sampFloat } from "../client.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: { to: { type: "string", default: "ds9" }, timeout: { type: "string", default: "60" } },
+});
+if (positionals.length !== 3) {
+  console.error("usage: ds9_image.ts IMAGE.fits RA DEC [--to NAME]   (RA, DEC in degrees)");
+  Deno.exit(2);
+}
+const [file, raText, decText] = positionals;
+const ra = Number(raText), dec = Number(decText);
+if (!Number.isFinite(ra) || !Number.isFinite(dec) || Math.abs(dec) > 90) {
+  console.error(`RA and DEC must be numbers of degrees (DEC within ±90), not ${raText} ${decText}`);
+  Deno.exit(2);
+}
+
+await using client = await SampClient.connect({
+  name: "ds9-image",
+  description: "sampkit example: shows an image and points at a position",
+});
+const viewer = client.clients.byName(values.to);
+if (!viewer) {
+  console.error(`no client named "${values.to}" is registered with the hub: start it first`);
+  Deno.exit(1);
+}
+const timeout = Number(values.timeout);
+const url = fileUrl(resolve(file));
+await client.request(viewer.id, "image.load.fits", { url, name: file }, { timeout });
+console.log(`${viewer.name} loaded ${url}`);
+await client.request(viewer.id, "coord.pointAt.sky", { ra: sampFloat(ra), dec: sampFloat(dec) }, {
+  timeout,
+});
+console.log(`${viewer.name} is centred on RA ${ra}, Dec ${dec}`);

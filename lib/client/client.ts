@@ -1,0 +1,821 @@
+/**
+ * The high-level SAMP client: connect, declare who you are, send typed
+ * messages, handle incoming ones per MType, and let the library take care of
+ * pings, hub events, replies and reconnection.
+ *
+ * @module
+ */
+
+import { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "../errors.ts";
+import { bestMatch, isMTypePattern } from "../mtype.ts";
+import type { Message, Response, SampMap, SampValue } from "../types.ts";
+import { isSampMap } from "../types.ts";
+import type { CallbackHandler, HubConnection } from "./connection.ts";
+import type { ParamsOf, ResultOf } from "./mtypes.ts";
+import { type ConnectOptions, connectStandard } from "./standard_transport.ts";
+import { ClientTracker } from "./tracker.ts";
+
+/**
+ * Options of {@linkcode SampClient.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { SampClientOptions } from "./client.ts";
+ * const options: SampClientOptions = {
+ *   name: "my-pipeline",
+ *   description: "Sends reduced tables to TOPCAT",
+ *   reconnect: true,
+ * };
+ * ```
+ */
+export interface SampClientOptions extends ConnectOptions {
+  /** `samp.name`: a short application name. */
+  name?: string;
+  /** `samp.description.text`. */
+  description?: string;
+  /** Further metadata (`samp.icon.url`, `author.name`, …). */
+  metadata?: SampMap;
+  /** Whether the client receives messages (needs a callback endpoint). Default true. */
+  callable?: boolean;
+  /**
+   * Rejoin the hub after it goes away and comes back, re-declaring metadata
+   * and subscriptions. `intervalMs` is how often to look (default 2000).
+   */
+  reconnect?: boolean | { intervalMs?: number };
+  /** How to register (default: the Standard Profile, found by SAMP_HUB or ~/.samp). */
+  connector?: (options: SampClientOptions) => Promise<HubConnection>;
+}
+
+/**
+ * A message this client received.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingMessage } from "./client.ts";
+ * function describe(m: IncomingMessage<"coord.pointAt.sky">): string {
+ *   return `${m.senderId} points at ${m.params.ra}, ${m.params.dec}`;
+ * }
+ * ```
+ */
+export interface IncomingMessage<M extends string = string> {
+  /** The MType. */
+  readonly mtype: M;
+  /** `samp.params`. */
+  readonly params: ParamsOf<M>;
+  /** The whole message map (extra keys included). */
+  readonly message: Message;
+  /** Public id of the sender. */
+  readonly senderId: string;
+  /** `samp.name` of the sender, if the tracker knows it. */
+  readonly senderName?: string;
+  /** The msg-id, for calls; `undefined` for notifications. */
+  readonly msgId?: string;
+}
+
+/**
+ * Handles one MType. For a call, the returned map becomes `samp.result` of
+ * an ok response (or return a whole {@linkcode Response}); a thrown error
+ * becomes a `samp.error` response.
+ *
+ * @example
+ * ```ts
+ * import type { MessageHandler } from "./client.ts";
+ * const onPoint: MessageHandler<"coord.pointAt.sky"> = (m) => {
+ *   console.log(`pointing at ${m.params.ra} ${m.params.dec}`);
+ * };
+ * ```
+ */
+export type MessageHandler<M extends string = string> = (
+  message: IncomingMessage<M>,
+) => ResultOf<M> | Response | void | Promise<ResultOf<M> | Response | void>;
+
+/**
+ * Per-request options: how long to wait, and a signal to give up.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOptions } from "./client.ts";
+ * const options: RequestOptions = { timeout: 10, signal: AbortSignal.timeout(20_000) };
+ * ```
+ */
+export interface RequestOptions {
+  /** Seconds to wait for the reply (default: no limit). */
+  timeout?: number;
+  /** Aborts the wait. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The replies to a `callAll`.
+ *
+ * @example
+ * ```ts
+ * import type { CallAllResult } from "./client.ts";
+ * const show = (r: CallAllResult) => console.log([...r.replies.keys()], r.missing);
+ * ```
+ */
+export interface CallAllResult {
+  /** Each recipient's response, by public id. */
+  replies: Map<string, Response>;
+  /** Recipients that did not reply in time. */
+  missing: string[];
+}
+
+/**
+ * The connection state, as told to {@linkcode SampClient.onConnectionChange}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionChange } from "./client.ts";
+ * const log = (c: ConnectionChange) => console.log(c.connected ? "joined" : `lost: ${c.reason}`);
+ * ```
+ */
+export interface ConnectionChange {
+  /** Whether the client is now registered with a hub. */
+  connected: boolean;
+  /** Why it changed. */
+  reason: string;
+}
+
+/**
+ * The MType a handler for `P` sees: `P` itself for an exact MType, any
+ * string for a wildcard pattern (`a.*`, `*`).
+ *
+ * @example
+ * ```ts
+ * import type { Matched } from "./client.ts";
+ * const a: Matched<"table.load.votable"> = "table.load.votable";
+ * const b: Matched<"table.*"> = "table.load.fits";
+ * ```
+ */
+export type Matched<P extends string> = P extends "*" | `${string}.*` ? string : P;
+
+type Entry = { handler: MessageHandler; annotation: SampMap };
+type Waiter = {
+  expect: Set<string> | undefined;
+  replies: Map<string, Response>;
+  check: () => void;
+};
+
+const SYSTEM = new Set([
+  "samp.app.ping",
+  "samp.hub.disconnect",
+  "samp.hub.event.shutdown",
+  ...ClientTracker.MTYPES,
+]);
+
+/**
+ * A SAMP client, as capable as astropy's SAMPIntegratedClient, typed and
+ * async. Pings, `samp.hub.disconnect` and `samp.hub.event.shutdown` are
+ * handled for you; the live client list is {@linkcode SampClient.clients}.
+ *
+ * @example Send a table to every table viewer
+ * ```ts ignore
+ * import { SampClient } from "./client.ts";
+ * await using client = await SampClient.connect({ name: "my-script" });
+ * await client.notifyAll("table.load.votable", { url: "file:///data/m31.vot", name: "M31" });
+ * ```
+ *
+ * @example React when the user highlights a row
+ * ```ts ignore
+ * import { SampClient } from "./client.ts";
+ * const client = await SampClient.connect({ name: "row-watcher" });
+ * await client.on("table.highlight.row", (m) => console.log(`row ${m.params.row} of ${m.params.url}`));
+ * ```
+ */
+export class SampClient implements AsyncDisposable {
+  readonly #options: SampClientOptions;
+  readonly #handlers = new Map<string, Entry>();
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #statusListeners = new Set<(change: ConnectionChange) => void>();
+  readonly #clients = new ClientTracker();
+  #connection?: HubConnection;
+  #metadata: SampMap;
+  #nextTag = 1;
+  #closed = false;
+  #retryTimer?: ReturnType<typeof setTimeout>;
+  #watchTimer?: ReturnType<typeof setInterval>;
+  #syncing?: Promise<void>;
+  #dirty = false;
+
+  private constructor(options: SampClientOptions) {
+    this.#options = options;
+    this.#metadata = {
+      ...(options.name !== undefined ? { "samp.name": options.name } : {}),
+      ...(options.description !== undefined
+        ? { "samp.description.text": options.description }
+        : {}),
+      ...options.metadata,
+    };
+  }
+
+  /**
+   * Finds the hub, registers, declares metadata and (when callable) starts
+   * receiving messages.
+   *
+   * @example
+   * ```ts ignore
+   * import { SampClient } from "./client.ts";
+   * const client = await SampClient.connect({ name: "demo", lockfile: "/tmp/test.samp" });
+   * await client.close();
+   * ```
+   */
+  static async connect(options: SampClientOptions = {}): Promise<SampClient> {
+    const client = new SampClient(options);
+    await client.#join();
+    return client;
+  }
+
+  /** The live list of the other clients (and this one). */
+  get clients(): ClientTracker {
+    return this.#clients;
+  }
+
+  /** Whether the client is registered with a hub right now. */
+  get connected(): boolean {
+    return this.#connection !== undefined && !this.#connection.closed;
+  }
+
+  /** This client's public id (changes after a reconnection). */
+  get id(): string {
+    return this.#hub().selfId;
+  }
+
+  /** The hub's own client id. */
+  get hubId(): string {
+    return this.#hub().hubId;
+  }
+
+  /** The underlying hub connection, for the raw hub API. */
+  get connection(): HubConnection {
+    return this.#hub();
+  }
+
+  /**
+   * Calls `listener` when the client loses or regains its hub.
+   *
+   * @example
+   * ```ts ignore
+   * client.onConnectionChange((c) => console.log(c.connected, c.reason));
+   * ```
+   */
+  onConnectionChange(listener: (change: ConnectionChange) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /**
+   * Replaces this client's metadata (what other tools show about it).
+   *
+   * @example
+   * ```ts ignore
+   * await client.declareMetadata({ "samp.name": "pipeline", "samp.description.text": "step 2" });
+   * ```
+   */
+  async declareMetadata(metadata: SampMap): Promise<void> {
+    this.#metadata = metadata;
+    await this.#hub().declareMetadata(metadata);
+  }
+
+  /**
+   * Handles messages whose MType matches `pattern` (`a.b.c`, `a.b.*` or
+   * `*`); declares the subscription to the hub before resolving. Resolves to
+   * a function that removes the handler again.
+   *
+   * @example
+   * ```ts ignore
+   * const off = await client.on("coord.pointAt.sky", (m) => {
+   *   console.log(m.params.ra, m.params.dec);
+   * });
+   * await off();
+   * ```
+   */
+  async on<P extends string>(
+    pattern: P,
+    handler: MessageHandler<Matched<P>>,
+    options: { annotation?: SampMap } = {},
+  ): Promise<() => Promise<void>> {
+    if (!isMTypePattern(pattern)) {
+      throw new TypeError(`"${pattern}" is not an MType pattern: use a.b.c, a.b.* or *`);
+    }
+    if (this.#options.callable === false) {
+      throw new Error("this client was connected with callable: false and cannot receive messages");
+    }
+    const entry: Entry = {
+      handler: handler as MessageHandler,
+      annotation: options.annotation ?? {},
+    };
+    this.#handlers.set(pattern, entry);
+    await this.#syncSubscriptions();
+    return async () => {
+      if (this.#handlers.get(pattern) !== entry) return;
+      this.#handlers.delete(pattern);
+      if (this.connected) await this.#syncSubscriptions();
+    };
+  }
+
+  /**
+   * Incoming messages matching `pattern`, for `for await`. A call is
+   * answered with the `reply` the item carries; if the loop moves on without
+   * replying, the call is answered ok with an empty result.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const m of client.messages("table.highlight.row")) {
+   *   console.log(m.params.row);
+   * }
+   * ```
+   */
+  async *messages<P extends string>(
+    pattern: P,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<
+    IncomingMessage<Matched<P>> & { reply(result?: ResultOf<Matched<P>> | Response): void }
+  > {
+    type M = Matched<P>;
+    type Item = IncomingMessage<M> & { reply(result?: ResultOf<M> | Response): void };
+    const queue: Item[] = [];
+    let wake: (() => void) | undefined;
+    const onAbort = () => wake?.();
+    options.signal?.addEventListener("abort", onAbort);
+    const off = await this.on(
+      pattern,
+      (m) =>
+        new Promise<ResultOf<M> | Response | void>((resolve) => {
+          queue.push({ ...m, reply: (r) => resolve(r) });
+          if (m.msgId === undefined) resolve(undefined);
+          wake?.();
+        }),
+    );
+    let current: Item | undefined;
+    try {
+      while (!options.signal?.aborted && !this.#closed) {
+        current?.reply();
+        current = queue.shift();
+        if (current) {
+          yield current;
+          continue;
+        }
+        await new Promise<void>((r) => wake = r);
+        wake = undefined;
+      }
+    } finally {
+      current?.reply();
+      for (const m of queue) m.reply();
+      options.signal?.removeEventListener("abort", onAbort);
+      await off();
+    }
+  }
+
+  /**
+   * Sends a notification to one client.
+   *
+   * @example
+   * ```ts ignore
+   * await client.notify("c2", "coord.pointAt.sky", { ra: "10.68", dec: "41.27" });
+   * ```
+   */
+  notify<M extends string>(recipientId: string, mtype: M, params: ParamsOf<M>): Promise<void>;
+  /** Sends a message map to one client. */
+  notify(recipientId: string, message: Message): Promise<void>;
+  async notify(recipientId: string, a: string | Message, params?: SampMap): Promise<void> {
+    return await this.#hub().notify(recipientId, toMessage(a, params));
+  }
+
+  /**
+   * Sends a notification to every subscribed client; returns who got it.
+   *
+   * @example
+   * ```ts ignore
+   * const ids = await client.notifyAll("table.load.votable", { url: "file:///tmp/t.vot" });
+   * ```
+   */
+  notifyAll<M extends string>(mtype: M, params: ParamsOf<M>): Promise<string[]>;
+  /** Sends a message map to every subscribed client. */
+  notifyAll(message: Message): Promise<string[]>;
+  async notifyAll(a: string | Message, params?: SampMap): Promise<string[]> {
+    return await this.#hub().notifyAll(toMessage(a, params));
+  }
+
+  /**
+   * Calls one client and waits for its response (as an asynchronous SAMP
+   * call; for a client that is not callable, through the hub's callAndWait).
+   *
+   * @example
+   * ```ts ignore
+   * const r = await client.call("c2", "samp.app.ping", {}, { timeout: 5 });
+   * console.log(r["samp.status"]);
+   * ```
+   */
+  call<M extends string>(
+    recipientId: string,
+    mtype: M,
+    params: ParamsOf<M>,
+    options?: RequestOptions,
+  ): Promise<Response>;
+  /** Calls one client with a message map. */
+  call(recipientId: string, message: Message, options?: RequestOptions): Promise<Response>;
+  async call(
+    recipientId: string,
+    a: string | Message,
+    b?: SampMap | RequestOptions,
+    c?: RequestOptions,
+  ): Promise<Response> {
+    const [message, options] = typeof a === "string"
+      ? [toMessage(a, b as SampMap), c]
+      : [a, b as RequestOptions];
+    const hub = this.#hub();
+    if (this.#options.callable === false) {
+      return await hub.callAndWait(recipientId, message, options?.timeout ?? 0, {
+        signal: options?.signal,
+      });
+    }
+    const tag = `sampkit-${this.#nextTag++}`;
+    const replies = this.#await(tag, new Set([recipientId]), options);
+    replies.catch(() => {}); // an abort may reject it before it is awaited below
+    try {
+      await hub.call(recipientId, tag, message, { signal: options?.signal });
+    } catch (e) {
+      this.#waiters.delete(tag);
+      throw e;
+    }
+    const response = (await replies).get(recipientId);
+    if (!response) {
+      throw new SampTimeoutError(
+        `${recipientId} did not reply to ${message["samp.mtype"]} within ${options?.timeout} s`,
+      );
+    }
+    return response;
+  }
+
+  /**
+   * Calls every subscribed client and collects their responses; those that
+   * do not answer within `timeout` seconds are listed in `missing`.
+   *
+   * @example
+   * ```ts ignore
+   * const { replies, missing } = await client.callAll("samp.app.ping", {}, { timeout: 5 });
+   * ```
+   */
+  callAll<M extends string>(
+    mtype: M,
+    params: ParamsOf<M>,
+    options?: RequestOptions,
+  ): Promise<CallAllResult>;
+  /** Calls every subscribed client with a message map. */
+  callAll(message: Message, options?: RequestOptions): Promise<CallAllResult>;
+  async callAll(
+    a: string | Message,
+    b?: SampMap | RequestOptions,
+    c?: RequestOptions,
+  ): Promise<CallAllResult> {
+    const [message, options] = typeof a === "string"
+      ? [toMessage(a, b as SampMap), c]
+      : [a, b as RequestOptions];
+    if (this.#options.callable === false) {
+      throw new Error("callAll needs a callable client: connect with callable: true");
+    }
+    const tag = `sampkit-${this.#nextTag++}`;
+    const waiter = this.#await(tag, undefined, options);
+    waiter.catch(() => {}); // an abort may reject it before it is awaited below
+    let ids: Record<string, string>;
+    try {
+      ids = await this.#hub().callAll(tag, message, { signal: options?.signal });
+    } catch (e) {
+      this.#waiters.delete(tag);
+      throw e;
+    }
+    const w = this.#waiters.get(tag);
+    if (w) {
+      w.expect = new Set(Object.keys(ids));
+      w.check();
+    }
+    const replies = await waiter;
+    return { replies, missing: Object.keys(ids).filter((id) => !replies.has(id)) };
+  }
+
+  /**
+   * Calls one client through the hub's `callAndWait` (timeout in seconds; 0
+   * means none).
+   *
+   * @example
+   * ```ts ignore
+   * const r = await client.callAndWait("c2", "samp.app.ping", {}, { timeout: 5 });
+   * ```
+   */
+  callAndWait<M extends string>(
+    recipientId: string,
+    mtype: M,
+    params: ParamsOf<M>,
+    options?: RequestOptions,
+  ): Promise<Response>;
+  /** callAndWait with a message map. */
+  callAndWait(recipientId: string, message: Message, options?: RequestOptions): Promise<Response>;
+  async callAndWait(
+    recipientId: string,
+    a: string | Message,
+    b?: SampMap | RequestOptions,
+    c?: RequestOptions,
+  ): Promise<Response> {
+    const [message, options] = typeof a === "string"
+      ? [toMessage(a, b as SampMap), c]
+      : [a, b as RequestOptions];
+    return await this.#hub().callAndWait(recipientId, message, options?.timeout ?? 0, {
+      signal: options?.signal,
+    });
+  }
+
+  /**
+   * Calls one client and returns its typed `samp.result`; an error response
+   * throws {@linkcode SampErrorResponse}.
+   *
+   * @example
+   * ```ts ignore
+   * const { ids } = await client.request("hub", "samp.query.by-meta", { key: "samp.name", value: "topcat" });
+   * ```
+   */
+  async request<M extends string>(
+    recipientId: string,
+    mtype: M,
+    params: ParamsOf<M>,
+    options?: RequestOptions,
+  ): Promise<ResultOf<M>> {
+    const response = await this.call(recipientId, mtype, params, options);
+    if (response["samp.status"] === "samp.error") {
+      throw new SampErrorResponse(recipientId, mtype, response);
+    }
+    const result = response["samp.result"];
+    return (isSampMap(result) ? result : {}) as ResultOf<M>;
+  }
+
+  /**
+   * Answers a call by hand (handlers answer for you).
+   *
+   * @example
+   * ```ts ignore
+   * await client.reply(msgId, { "samp.status": "samp.ok", "samp.result": {} });
+   * ```
+   */
+  async reply(msgId: string, response: Response): Promise<void> {
+    return await this.#hub().reply(msgId, response);
+  }
+
+  /**
+   * Unregisters and stops everything this client started. Safe to call twice.
+   *
+   * @example
+   * ```ts ignore
+   * await client.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#watchTimer);
+    for (const w of [...this.#waiters.values()]) w.check();
+    const connection = this.#connection;
+    this.#connection = undefined;
+    try {
+      await connection?.unregister({ timeoutMs: 5000 });
+    } catch (e) {
+      if (!(e instanceof TransportError) && !(e instanceof SampFault)) throw e;
+      await connection?.abandon();
+    }
+    this.#clients.clear();
+  }
+
+  /** Same as {@linkcode SampClient.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  #hub(): HubConnection {
+    if (this.#connection && !this.#connection.closed) return this.#connection;
+    throw new Error(
+      this.#closed
+        ? "this SAMP client has been closed"
+        : "not connected to a SAMP hub (it went away): " +
+          (this.#options.reconnect ? "waiting for it to come back" : "start a hub and reconnect"),
+    );
+  }
+
+  async #join(): Promise<void> {
+    const connect = this.#options.connector ?? connectStandard;
+    const connection = await connect(this.#options);
+    try {
+      if (this.#options.callable !== false) await connection.setCallable(this.#callbacks());
+      if (Object.keys(this.#metadata).length > 0) await connection.declareMetadata(this.#metadata);
+      this.#connection = connection;
+      if (this.#options.callable !== false) {
+        await this.#syncSubscriptions();
+        await this.#clients.load(connection);
+      }
+    } catch (e) {
+      this.#connection = undefined;
+      await connection.unregister({ timeoutMs: 2000 }).catch(() => connection.abandon());
+      throw e;
+    }
+    if (this.#options.reconnect) this.#watch();
+  }
+
+  /** Declares the union of system and user subscriptions; concurrent calls coalesce. */
+  #syncSubscriptions(): Promise<void> {
+    if (this.#syncing) {
+      this.#dirty = true;
+      return this.#syncing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#dirty = false;
+        const subs: SampMap = {};
+        for (const m of SYSTEM) subs[m] = {};
+        for (const [pattern, entry] of this.#handlers) subs[pattern] = entry.annotation;
+        await this.#hub().declareSubscriptions(subs);
+      } while (this.#dirty);
+    };
+    this.#syncing = run().finally(() => this.#syncing = undefined);
+    return this.#syncing;
+  }
+
+  #callbacks(): CallbackHandler {
+    return {
+      receiveNotification: (sender, message) => this.#dispatch(sender, undefined, message),
+      receiveCall: (sender, msgId, message) => this.#dispatch(sender, msgId, message),
+      receiveResponse: (responder, tag, response) => {
+        const w = this.#waiters.get(tag);
+        if (!w) return;
+        w.replies.set(responder, response);
+        w.check();
+      },
+    };
+  }
+
+  async #dispatch(senderId: string, msgId: string | undefined, message: Message): Promise<void> {
+    const mtype = message["samp.mtype"];
+    const params = isSampMap(message["samp.params"]) ? message["samp.params"] : {};
+    if (senderId === this.#connection?.hubId) this.#system(mtype, params);
+    const pattern = bestMatch(this.#handlers.keys(), mtype);
+    const userExact = pattern === mtype;
+    const incoming: IncomingMessage = {
+      mtype,
+      params,
+      message,
+      senderId,
+      senderName: this.#clients.get(senderId)?.name,
+      msgId,
+    };
+    if (msgId === undefined) {
+      if (pattern !== undefined && (userExact || !SYSTEM.has(mtype))) {
+        await this.#handlers.get(pattern)!.handler(incoming);
+      }
+      return;
+    }
+    // A call gets exactly one answer: an exact user handler, else the
+    // library's own (ping), else a wildcard user handler.
+    let response: Response;
+    if (pattern !== undefined && (userExact || !SYSTEM.has(mtype))) {
+      response = await answer(() => this.#handlers.get(pattern)!.handler(incoming));
+    } else if (mtype === "samp.app.ping") {
+      response = { "samp.status": "samp.ok", "samp.result": {} };
+    } else {
+      response = {
+        "samp.status": "samp.error",
+        "samp.error": { "samp.errortxt": `${mtype} is not handled by this client` },
+      };
+    }
+    await this.#connection?.reply(msgId, response).catch(() => {});
+  }
+
+  /** What the library does itself with hub messages. */
+  #system(mtype: string, params: SampMap): void {
+    if (this.#clients.handleEvent(mtype, params)) return;
+    if (mtype === "samp.hub.event.shutdown") this.#lost("the hub shut down");
+    if (mtype === "samp.hub.disconnect") {
+      this.#lost(
+        `the hub disconnected this client${
+          typeof params.reason === "string" ? `: ${params.reason}` : ""
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Waits for the responses carrying `tag`. `expect` is who must answer;
+   * `undefined` until callAll has said (responses may arrive before that).
+   */
+  #await(
+    tag: string,
+    expect: Set<string> | undefined,
+    options?: RequestOptions,
+  ): Promise<Map<string, Response>> {
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(tag);
+        options?.signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        finish();
+        reject(options!.signal!.reason ?? new DOMException("aborted", "AbortError"));
+      };
+      const waiter: Waiter = {
+        expect,
+        replies: new Map(),
+        check: () => {
+          const all = waiter.expect && [...waiter.expect].every((id) => waiter.replies.has(id));
+          if (this.#closed || all) {
+            finish();
+            resolve(waiter.replies);
+          }
+        },
+      };
+      this.#waiters.set(tag, waiter);
+      if (options?.timeout !== undefined && options.timeout > 0) {
+        timer = setTimeout(() => {
+          finish();
+          resolve(waiter.replies);
+        }, options.timeout * 1000);
+      }
+      if (options?.signal) {
+        if (options.signal.aborted) onAbort();
+        else options.signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  }
+
+  #emit(change: ConnectionChange): void {
+    for (const l of this.#statusListeners) l(change);
+  }
+
+  #lost(reason: string): void {
+    const connection = this.#connection;
+    if (!connection || this.#closed) return;
+    this.#connection = undefined;
+    this.#clients.clear();
+    // Stop the callback server after this callback has been answered.
+    setTimeout(() => connection.abandon(), 0);
+    this.#emit({ connected: false, reason });
+    if (this.#options.reconnect) this.#retry();
+  }
+
+  #interval(): number {
+    const r = this.#options.reconnect;
+    return typeof r === "object" && r.intervalMs ? r.intervalMs : 2000;
+  }
+
+  /** While reconnection is on: ping the hub now and then, to notice a hub killed without a word. */
+  #watch(): void {
+    clearInterval(this.#watchTimer);
+    this.#watchTimer = setInterval(async () => {
+      const connection = this.#connection;
+      if (!connection) return;
+      try {
+        await connection.ping({ timeoutMs: this.#interval() });
+      } catch (e) {
+        if (e instanceof TransportError && this.#connection === connection) {
+          this.#lost(`the hub stopped answering (${e.message})`);
+        }
+      }
+    }, this.#interval());
+  }
+
+  #retry(): void {
+    clearTimeout(this.#retryTimer);
+    if (this.#closed) return;
+    this.#retryTimer = setTimeout(async () => {
+      if (this.#closed || this.#connection) return;
+      try {
+        await this.#join();
+        this.#emit({ connected: true, reason: "rejoined the hub" });
+      } catch {
+        this.#retry();
+      }
+    }, this.#interval());
+  }
+}
+
+function toMessage(a: string | Message, params?: SampValue): Message {
+  if (typeof a !== "string") return a;
+  return { "samp.mtype": a, "samp.params": (params ?? {}) as SampMap };
+}
+
+async function answer(run: () => unknown): Promise<Response> {
+  try {
+    const result = await run();
+    if (isSampMap(result as SampValue) && typeof (result as SampMap)["samp.status"] === "string") {
+      return result as Response;
+    }
+    return {
+      "samp.status": "samp.ok",
+      "samp.result": isSampMap(result as SampValue) ? result as SampMap : {},
+    };
+  } catch (e) {
+    const error: SampMap = { "samp.errortxt": e instanceof Error ? e.message : String(e) };
+    if (e instanceof Error && e.stack) error["samp.debugtxt"] = e.stack;
+    return { "samp.status": "samp.error", "samp.error": error };
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * A live view of the hub's other clients (ids, metadata, subscriptions),
+ * kept current from `samp.hub.event.*` messages.
+ *
+ * @module
+ */
+
+import { bestMatch } from "../mtype.ts";
+import type { SampMap, SampValue } from "../types.ts";
+import { isSampMap } from "../types.ts";
+import type { HubConnection } from "./connection.ts";
+
+/**
+ * What the tracker knows of one client.
+ *
+ * @example
+ * ```ts
+ * import type { TrackedClient } from "./tracker.ts";
+ * const show = (c: TrackedClient) => `${c.id}: ${c.name ?? "(no name)"}`;
+ * ```
+ */
+export interface TrackedClient {
+  /** Public id. */
+  readonly id: string;
+  /** `samp.name`, if declared. */
+  readonly name?: string;
+  /** The declared metadata. */
+  readonly metadata: SampMap;
+  /** The declared subscriptions. */
+  readonly subscriptions: SampMap;
+}
+
+/**
+ * A change seen by the tracker.
+ *
+ * @example
+ * ```ts
+ * import type { TrackerChange } from "./tracker.ts";
+ * const log = (c: TrackerChange) => console.log(c.kind, c.id);
+ * ```
+ */
+export interface TrackerChange {
+  /** What happened. */
+  kind: "register" | "unregister" | "metadata" | "subscriptions";
+  /** The client it happened to. */
+  id: string;
+}
+
+/**
+ * The live client list. Read it any time; subscribe to changes with
+ * {@linkcode ClientTracker.onChange}.
+ *
+ * @example
+ * ```ts
+ * import { ClientTracker } from "./tracker.ts";
+ * const tracker = new ClientTracker();
+ * tracker.handleEvent("samp.hub.event.register", { id: "c1" });
+ * tracker.handleEvent("samp.hub.event.metadata", { id: "c1", metadata: { "samp.name": "topcat" } });
+ * console.log(tracker.byName("topcat")?.id); // "c1"
+ * ```
+ */
+export class ClientTracker implements Iterable<TrackedClient> {
+  readonly #clients = new Map<string, TrackedClient>();
+  readonly #listeners = new Set<(change: TrackerChange) => void>();
+  #removed = new Set<string>();
+  // Fields set by events since the last load began: newer than what load fetches.
+  #metadataSeen = new Set<string>();
+  #subscriptionsSeen = new Set<string>();
+
+  /** The MTypes the tracker needs to hear. */
+  static readonly MTYPES: readonly string[] = [
+    "samp.hub.event.register",
+    "samp.hub.event.unregister",
+    "samp.hub.event.metadata",
+    "samp.hub.event.subscriptions",
+  ];
+
+  /**
+   * Loads the current client list from the hub. Events that arrive while it
+   * loads are kept: a client that leaves meanwhile is not brought back.
+   *
+   * @example
+   * ```ts ignore
+   * await tracker.load(connection);
+   * ```
+   */
+  async load(connection: HubConnection): Promise<void> {
+    this.#removed = new Set();
+    this.#metadataSeen = new Set();
+    this.#subscriptionsSeen = new Set();
+    const ids = [...await connection.getRegisteredClients(), connection.selfId];
+    await Promise.all(ids.map(async (id) => {
+      try {
+        const [metadata, subscriptions] = await Promise.all([
+          connection.getMetadata(id),
+          connection.getSubscriptions(id),
+        ]);
+        if (this.#removed.has(id)) return;
+        const known = this.#clients.get(id);
+        // An event that arrived during the load is newer than what we fetched.
+        this.#set(
+          id,
+          known && this.#metadataSeen.has(id) ? known.metadata : metadata,
+          known && this.#subscriptionsSeen.has(id) ? known.subscriptions : subscriptions,
+        );
+      } catch {
+        // It left between the two calls.
+      }
+    }));
+    for (const id of [...this.#clients.keys()]) {
+      if (!ids.includes(id) && !this.#removed.has(id)) this.#clients.delete(id);
+    }
+  }
+
+  /**
+   * Applies one hub event. Returns whether it was a tracker event.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * new ClientTracker().handleEvent("samp.hub.event.unregister", { id: "c9" }); // true
+   * ```
+   */
+  handleEvent(mtype: string, params: SampMap): boolean {
+    const id = params.id;
+    if (typeof id !== "string") return false;
+    const known = this.#clients.get(id);
+    switch (mtype) {
+      case "samp.hub.event.register":
+        this.#removed.delete(id);
+        if (!known) this.#set(id, {}, {});
+        break;
+      case "samp.hub.event.unregister":
+        this.#removed.add(id);
+        if (!this.#clients.delete(id)) return true;
+        break;
+      case "samp.hub.event.metadata":
+        if (this.#removed.has(id)) return true;
+        this.#metadataSeen.add(id);
+        this.#set(id, asMap(params.metadata), known?.subscriptions ?? {});
+        break;
+      case "samp.hub.event.subscriptions":
+        if (this.#removed.has(id)) return true;
+        this.#subscriptionsSeen.add(id);
+        this.#set(id, known?.metadata ?? {}, asMap(params.subscriptions));
+        break;
+      default:
+        return false;
+    }
+    const change: TrackerChange = {
+      kind: mtype.slice("samp.hub.event.".length) as TrackerChange["kind"],
+      id,
+    };
+    for (const listener of this.#listeners) listener(change);
+    return true;
+  }
+
+  /**
+   * Calls `listener` on every change; returns a function that stops it.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * const stop = new ClientTracker().onChange((c) => console.log(c.kind, c.id));
+   * stop();
+   * ```
+   */
+  onChange(listener: (change: TrackerChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * One client, by public id.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * new ClientTracker().get("c1"); // undefined until known
+   * ```
+   */
+  get(id: string): TrackedClient | undefined {
+    return this.#clients.get(id);
+  }
+
+  /**
+   * The first client whose `samp.name` equals `name`, ignoring case.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * new ClientTracker().byName("TOPCAT");
+   * ```
+   */
+  byName(name: string): TrackedClient | undefined {
+    const lower = name.toLowerCase();
+    for (const c of this.#clients.values()) if (c.name?.toLowerCase() === lower) return c;
+    return undefined;
+  }
+
+  /**
+   * The clients subscribed to `mtype`.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * new ClientTracker().subscribedTo("table.load.votable"); // []
+   * ```
+   */
+  subscribedTo(mtype: string): TrackedClient[] {
+    return [...this.#clients.values()].filter((c) =>
+      bestMatch(Object.keys(c.subscriptions), mtype) !== undefined
+    );
+  }
+
+  /** How many clients are known. */
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** Iterates over the known clients. */
+  [Symbol.iterator](): Iterator<TrackedClient> {
+    return this.#clients.values();
+  }
+
+  /**
+   * Forgets everything (on disconnection).
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * new ClientTracker().clear();
+   * ```
+   */
+  clear(): void {
+    this.#clients.clear();
+    this.#removed.clear();
+  }
+
+  #set(id: string, metadata: SampMap, subscriptions: SampMap): void {
+    const name = metadata["samp.name"];
+    this.#clients.set(id, {
+      id,
+      name: typeof name === "string" ? name : undefined,
+      metadata,
+      subscriptions,
+    });
+  }
+}
+
+function asMap(v: SampValue | undefined): SampMap {
+  return v !== undefined && isSampMap(v) ? v : {};
+}
