@@ -347,3 +347,31 @@ Deno.test("a reconnecting client notices a hub killed without a word, and rejoin
     await Deno.remove(first.dir, { recursive: true });
   }
 });
+
+Deno.test("reply by hand with a status and result or error, like astropy's ereply", () =>
+  withHub(async (_hub, lockfile) => {
+    await using target = await connect(lockfile);
+    await using script = await connect(lockfile);
+    let repliesSent = 0;
+    const original = target.connection.reply.bind(target.connection);
+    target.connection.reply = (...args) => {
+      repliesSent++;
+      return original(...args);
+    };
+    await target.on("test.manual", (m) => {
+      const ok = m.params.fail !== "1";
+      // Answered by hand: what the handler returns afterwards is not sent.
+      const done = ok
+        ? target.reply(m.msgId!, "samp.ok", { answer: "42" })
+        : target.reply(m.msgId!, "samp.error", undefined, { "samp.errortxt": "asked to fail" });
+      return done.then(() => ({ "samp.status": "samp.ok", "x-handled": "twice" }));
+    });
+    const ok = await script.call(target.id, "test.manual", {}, { timeout: 5 });
+    assert.deepEqual(ok, { "samp.status": "samp.ok", "samp.result": { answer: "42" } });
+    await assert.rejects(
+      script.request(target.id, "test.manual", { fail: "1" }, { timeout: 5 }),
+      (e) => e instanceof SampErrorResponse && e.errortxt === "asked to fail",
+    );
+    await assert.rejects(target.reply("x", "samp.error"), /needs an error map/);
+    assert.equal(repliesSent, 2, "one reply per call, none twice");
+  }));

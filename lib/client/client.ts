@@ -8,7 +8,7 @@
 
 import { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "../errors.ts";
 import { bestMatch, isMTypePattern } from "../mtype.ts";
-import type { Message, Response, SampMap, SampValue } from "../types.ts";
+import type { ErrorInfo, Message, Response, ResponseStatus, SampMap, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import type { CallbackHandler, HubConnection } from "./connection.ts";
 import type { ParamsOf, ResultOf } from "./mtypes.ts";
@@ -75,7 +75,8 @@ export interface IncomingMessage<M extends string = string> {
 /**
  * Handles one MType. For a call, the returned map becomes `samp.result` of
  * an ok response (or return a whole {@linkcode Response}); a thrown error
- * becomes a `samp.error` response.
+ * becomes a `samp.error` response. A handler that answers by hand with
+ * {@linkcode SampClient.reply} is not answered again.
  *
  * @example
  * ```ts
@@ -189,6 +190,8 @@ export class SampClient implements AsyncDisposable {
   readonly #waiters = new Map<string, Waiter>();
   readonly #statusListeners = new Set<(change: ConnectionChange) => void>();
   readonly #clients = new ClientTracker();
+  /** msg-ids of calls being handled; true once answered by hand with reply(). */
+  readonly #handling = new Map<string, boolean>();
   #connection?: HubConnection;
   #metadata: SampMap;
   #nextTag = 1;
@@ -549,14 +552,36 @@ export class SampClient implements AsyncDisposable {
   }
 
   /**
-   * Answers a call by hand (handlers answer for you).
+   * Answers a call by hand (handlers answer for you): with a whole response
+   * map, or with a status and its result or error (astropy's `ereply`).
    *
    * @example
    * ```ts ignore
    * await client.reply(msgId, { "samp.status": "samp.ok", "samp.result": {} });
+   * await client.reply(otherId, "samp.error", undefined, { "samp.errortxt": "file not found" });
    * ```
    */
-  async reply(msgId: string, response: Response): Promise<void> {
+  reply(msgId: string, response: Response): Promise<void>;
+  /** Answers a call with a status plus result and/or error map. */
+  reply(msgId: string, status: ResponseStatus, result?: SampMap, error?: ErrorInfo): Promise<void>;
+  async reply(
+    msgId: string,
+    a: Response | ResponseStatus,
+    result?: SampMap,
+    error?: ErrorInfo,
+  ): Promise<void> {
+    let response: Response;
+    if (typeof a === "string") {
+      response = { "samp.status": a };
+      if (a !== "samp.error" || result) response["samp.result"] = result ?? {};
+      if (error) response["samp.error"] = error;
+      else if (a === "samp.error") {
+        throw new TypeError("a samp.error reply needs an error map with samp.errortxt");
+      }
+    } else {
+      response = a;
+    }
+    if (this.#handling.has(msgId)) this.#handling.set(msgId, true);
     return await this.#hub().reply(msgId, response);
   }
 
@@ -677,7 +702,15 @@ export class SampClient implements AsyncDisposable {
     // library's own (ping), else a wildcard user handler.
     let response: Response;
     if (pattern !== undefined && (userExact || !SYSTEM.has(mtype))) {
-      response = await answer(() => this.#handlers.get(pattern)!.handler(incoming));
+      this.#handling.set(msgId, false);
+      try {
+        response = await answer(() => this.#handlers.get(pattern)!.handler(incoming));
+      } finally {
+        const repliedByHand = this.#handling.get(msgId);
+        this.#handling.delete(msgId);
+        // The handler answered with reply() itself: do not answer twice.
+        if (repliedByHand) return;
+      }
     } else if (mtype === "samp.app.ping") {
       response = { "samp.status": "samp.ok", "samp.result": {} };
     } else {
