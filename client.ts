@@ -20,6 +20,7 @@
 export {
   type CallAllResult,
   type ConnectionChange,
+  type HandlerResult,
   type IncomingMessage,
   type Matched,
   type MessageHandler,
@@ -50,3 +51,11 @@ export * from "./lib/client/mtypes.ts";
 export { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "./lib/errors.ts";
 export type { Message, RegInfo, Response, SampList, SampMap, SampValue } from "./lib/types.ts";
 export type { LockfileEnv } from "./lib/lockfile.ts";
+export {
+  connectWeb,
+  translateUrl,
+  WEB_HUB_URL,
+  webConnector,
+  webTransport,
+  type WebTransportOptions,
+} from "./lib/client/web_transport.ts";

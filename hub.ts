@@ -14,7 +14,35 @@
  * @module
  */
 
-export { type Hub, HubAlreadyRunningError, type HubOptions, startHub } from "./lib/hub/server.ts";
+export {
+  type Hub,
+  HubAlreadyRunningError,
+  type HubOptions,
+  startHub,
+  type WebOptions,
+} from "./lib/hub/server.ts";
+export {
+  acceptAll,
+  type Authorizer,
+  type ConsentDecision,
+  type ConsentRequest,
+  originMismatch,
+  rejectAll,
+  terminalPrompt,
+  withAllowList,
+} from "./lib/hub/consent.ts";
+export { DEFAULT_WEB_SAFE_MTYPES, webMTypePolicy } from "./lib/hub/web_restrictions.ts";
+export {
+  createWebProfile,
+  type WebProfile,
+  type WebProfileOptions,
+} from "./lib/hub/web_profile.ts";
+export {
+  createWebHandler,
+  isLoopbackAddress,
+  isLoopbackHost,
+  type WebHandlerOptions,
+} from "./lib/hub/web_server.ts";
 export {
   type ClientInfo,
   type Delivery,

@@ -9,15 +9,24 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fileUrl, SampClient, sampFloat } from "../client.ts";
 
-const { values, positionals } = parseArgs({
-  args: Deno.args,
-  allowPositionals: true,
-  options: { to: { type: "string", default: "ds9" }, timeout: { type: "string", default: "60" } },
-});
+// Parsed by hand: a southern Dec such as -29.0 is a position, not a flag.
+const values = { to: "ds9", timeout: "60" };
+const positionals: string[] = [];
+for (let i = 0; i < Deno.args.length; i++) {
+  const arg = Deno.args[i];
+  const flag = /^--(to|timeout)(?:=(.*))?$/.exec(arg);
+  if (flag) {
+    values[flag[1] as "to" | "timeout"] = flag[2] ?? Deno.args[++i] ?? "";
+  } else if (arg.startsWith("--")) {
+    console.error(`unknown option ${arg}: usage: ds9_image.ts IMAGE.fits RA DEC [--to NAME]`);
+    Deno.exit(2);
+  } else {
+    positionals.push(arg);
+  }
+}
 if (positionals.length !== 3) {
   console.error("usage: ds9_image.ts IMAGE.fits RA DEC [--to NAME]   (RA, DEC in degrees)");
   Deno.exit(2);

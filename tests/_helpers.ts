@@ -117,6 +117,11 @@ export function startHubProcess(
       ...(opts.permissions ?? HUB_PERMISSIONS),
       HUB_ENTRY,
       ...args,
+      // Hubs in tests run side by side: only those that ask for the Web
+      // Profile get one (on the port they name).
+      ...(args.some((a) => a.startsWith("--web-port") || a === "--no-web-profile" || a === "-w")
+        ? []
+        : ["--no-web-profile"]),
     ],
     env: childEnv(opts.dir ?? "/nonexistent", opts.env),
     stdin: "null",

@@ -225,7 +225,7 @@ await peerTest(
           ).catch((e) => {
             throw new Error(`${e.message}; snooper output:\n${snoop.text()}`);
           });
-          assert.match(snoop.text(), new RegExp(`${deno.id} --- notify`));
+          assert.match(snoop.text(), new RegExp(`${deno.id}( \\([^)]*\\))? --- notify`));
 
           // A call to the snooper: it answers with a warning ("logged, not acted on").
           await deno.hub("call", snooperId, "tag-snoop", {

@@ -88,7 +88,19 @@ export interface IncomingMessage<M extends string = string> {
  */
 export type MessageHandler<M extends string = string> = (
   message: IncomingMessage<M>,
-) => ResultOf<M> | Response | void | Promise<ResultOf<M> | Response | void>;
+) => HandlerResult<M> | Promise<HandlerResult<M>>;
+
+/**
+ * What a handler may return: the MType's result map (extra keys are
+ * allowed, as tools often add some), a whole response, or nothing.
+ *
+ * @example
+ * ```ts
+ * import type { HandlerResult } from "./client.ts";
+ * const r: HandlerResult<"samp.app.ping"> = {};
+ * ```
+ */
+export type HandlerResult<M extends string = string> = ResultOf<M> | SampMap | Response | void;
 
 /**
  * Per-request options: how long to wait, and a signal to give up.
@@ -703,14 +715,12 @@ export class SampClient implements AsyncDisposable {
     let response: Response;
     if (pattern !== undefined && (userExact || !SYSTEM.has(mtype))) {
       this.#handling.set(msgId, false);
-      try {
-        response = await answer(() => this.#handlers.get(pattern)!.handler(incoming));
-      } finally {
-        const repliedByHand = this.#handling.get(msgId);
-        this.#handling.delete(msgId);
-        // The handler answered with reply() itself: do not answer twice.
-        if (repliedByHand) return;
-      }
+      // answer() never throws: it turns a handler's error into a response.
+      response = await answer(() => this.#handlers.get(pattern)!.handler(incoming));
+      const repliedByHand = this.#handling.get(msgId);
+      this.#handling.delete(msgId);
+      // The handler answered with reply() itself: do not answer twice.
+      if (repliedByHand) return;
     } else if (mtype === "samp.app.ping") {
       response = { "samp.status": "samp.ok", "samp.result": {} };
     } else {

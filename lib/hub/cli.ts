@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel, openLogger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { type Hub, type HubOptions, startHub } from "./server.ts";
+import { acceptAll, type Authorizer, rejectAll, terminalPrompt, withAllowList } from "./consent.ts";
+import { isMTypePattern } from "../mtype.ts";
 
 /**
  * What `samp_hub`'s arguments ask for.
@@ -30,6 +32,10 @@ export type HubCommand =
     logOutput?: string;
     webProfile: boolean;
     webPort: number;
+    /** How web registrations are decided; `undefined`: prompt on a terminal, else reject. */
+    webAuth?: "prompt" | "accept" | "reject";
+    webAllowOrigins: string[];
+    webMTypes?: string[];
   };
 
 /**
@@ -53,6 +59,15 @@ Usage: samp_hub [options]
   -l, --label LABEL          a label for this hub (lockfile hub.label)
   -w, --no-web-profile       do not run the Web Profile
       --web-port PORT        Web Profile port (default 21012)
+      --web-auth MODE        how web pages get consent to register: prompt (ask
+                             on this terminal; the default when there is one),
+                             accept (everyone: for tests only) or reject
+      --web-allow-origin ORIGIN
+                             accept pages from ORIGIN without asking (repeatable),
+                             e.g. https://aladin.cds.unistra.fr
+      --web-mtypes LIST      MType patterns web pages may send, comma-separated
+                             (default: samp.app.*,table.*,image.*,coord.*,...;
+                             * lifts the restriction)
   -t, --timeout SECONDS      stop after SECONDS without activity (default 0: never)
   -c, --client-timeout SECONDS
                              disconnect clients silent for SECONDS (default 0: never)
@@ -63,8 +78,8 @@ Usage: samp_hub [options]
 
 Clients find the hub through its lockfile. For a lockfile other than ~/.samp,
 point them at it with SAMP_HUB=std-lockurl:file:///absolute/path.
-The Web Profile is not available in this version: its flags are accepted and
-the web side stays off.
+Web pages (Aladin Lite, archive portals) reach the hub through the Web Profile
+on localhost:21012, each only after the user accepts it.
 Stop the hub with Ctrl-C (SIGINT) or SIGTERM: it tells its clients, removes
 its lockfile and exits 0.
 `;
@@ -79,13 +94,19 @@ const OPTIONS = {
   label: { type: "string", short: "l" },
   "no-web-profile": { type: "boolean", short: "w" },
   "web-port": { type: "string" },
+  "web-auth": { type: "string" },
+  "web-allow-origin": { type: "string", multiple: true },
+  "web-mtypes": { type: "string" },
   timeout: { type: "string", short: "t" },
   "client-timeout": { type: "string", short: "c" },
   "log-level": { type: "string", short: "L" },
   "log-output": { type: "string", short: "O" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
-} as const satisfies Record<string, { type: "string" | "boolean"; short?: string }>;
+} as const satisfies Record<
+  string,
+  { type: "string" | "boolean"; short?: string; multiple?: boolean }
+>;
 
 /**
  * Parses `samp_hub` arguments. Never throws: bad input gives `kind: "error"`
@@ -126,6 +147,26 @@ export function parseHubArgs(args: string[]): HubCommand {
       throw new Error("--lockfile and --multi cannot be used together: choose one");
     }
     if (v.lockfile === "") throw new Error("--lockfile needs a file path");
+    const webAuth = v["web-auth"];
+    if (webAuth !== undefined && !["prompt", "accept", "reject"].includes(webAuth)) {
+      throw new Error(`--web-auth must be prompt, accept or reject, not "${webAuth}"`);
+    }
+    const origins = (v["web-allow-origin"] ?? []) as string[];
+    for (const o of origins) {
+      try {
+        withAllowList([o], rejectAll());
+      } catch {
+        throw new Error(
+          `--web-allow-origin takes an origin like https://example.org (scheme and host, no path), not "${o}"`,
+        );
+      }
+    }
+    const webMTypes = v["web-mtypes"]?.split(",").map((m) => m.trim()).filter((m) => m);
+    for (const m of webMTypes ?? []) {
+      if (!isMTypePattern(m)) {
+        throw new Error(`--web-mtypes: "${m}" is not an MType pattern (a.b.c, a.b.* or *)`);
+      }
+    }
     return {
       kind: "run",
       options: {
@@ -144,6 +185,9 @@ export function parseHubArgs(args: string[]): HubCommand {
       logOutput: v["log-output"],
       webProfile: !v["no-web-profile"],
       webPort: v["web-port"] === undefined ? 21012 : port(v["web-port"], "--web-port"),
+      webAuth: webAuth as "prompt" | "accept" | "reject" | undefined,
+      webAllowOrigins: origins,
+      webMTypes,
     };
   } catch (e) {
     return { kind: "error", message: (e as Error).message };
@@ -187,16 +231,24 @@ export async function runHubCli(args: string[]): Promise<number> {
   const { logger, close: closeLog } = output;
   let hub: Hub;
   try {
-    hub = await startHub({ ...command.options, logger });
+    hub = await startHub({
+      ...command.options,
+      logger,
+      web: command.webProfile
+        ? {
+          port: command.webPort,
+          authorizer: webAuthorizer(command),
+          safeMTypes: command.webMTypes,
+        }
+        : undefined,
+    });
   } catch (e) {
     console.error(`samp_hub: ${(e as Error).message}`);
     closeLog();
     return 1;
   }
-  if (command.webProfile) {
-    logger.info("the Web Profile is not available in this version: web clients cannot connect");
-  }
   console.log(`SAMP hub running at ${hub.url}`);
+  if (hub.webUrl) console.log(`Web Profile at ${hub.webUrl}`);
   console.log(`lockfile: ${hub.lockfile}`);
   const stop = (signal: string) => () => void hub.close(`received ${signal}`);
   const signals: [Deno.Signal, () => void][] = Deno.build.os === "windows"
@@ -208,6 +260,17 @@ export async function runHubCli(args: string[]): Promise<number> {
   console.log("SAMP hub stopped");
   closeLog();
   return 0;
+}
+
+/** The consent rule for web pages that the flags ask for. */
+function webAuthorizer(command: Extract<HubCommand, { kind: "run" }>): Authorizer {
+  const mode = command.webAuth ?? (Deno.stdin.isTerminal() ? "prompt" : "reject");
+  const encoder = new TextEncoder();
+  const base = mode === "accept" ? acceptAll() : mode === "reject" ? rejectAll() : terminalPrompt({
+    input: Deno.stdin.readable,
+    write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+  });
+  return command.webAllowOrigins.length > 0 ? withAllowList(command.webAllowOrigins, base) : base;
 }
 
 function port(s: string, flag: string): number {

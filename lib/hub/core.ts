@@ -450,6 +450,22 @@ export class HubCore {
   }
 
   /**
+   * When a client last called the hub (ms since the epoch), or `undefined`
+   * for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import { HubCore } from "./core.ts";
+   * const core = new HubCore();
+   * core.lastActiveOf("hub"); // a time stamp
+   * await core.close();
+   * ```
+   */
+  lastActiveOf(id: string): number | undefined {
+    return this.#byId.get(id)?.lastActive;
+  }
+
+  /**
    * Registers a new client and returns its reg-info. The profile has
    * already checked the caller's credentials (secret, user consent).
    *

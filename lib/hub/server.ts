@@ -25,6 +25,10 @@ import { VERSION } from "../version.ts";
 import { type HubActivity, HubCore } from "./core.ts";
 import { HUB_ICON_SVG } from "./_icon.ts";
 import { createStandardProfile, type StandardProfile } from "./standard_profile.ts";
+import type { Authorizer } from "./consent.ts";
+import { createWebProfile, type WebProfile } from "./web_profile.ts";
+import { webMTypePolicy } from "./web_restrictions.ts";
+import { createWebHandler } from "./web_server.ts";
 
 /**
  * Options of {@linkcode startHub}; they mirror the `samp_hub` flags.
@@ -58,8 +62,37 @@ export interface HubOptions {
   callbackTimeoutMs?: number;
   /** Caps on XML-RPC requests. */
   limits?: XmlRpcLimits;
+  /** Run the Web Profile with these settings (default: off for a hub started from code). */
+  web?: WebOptions;
   /** Environment for locating the lockfile. Default `Deno.env`. */
   env?: LockfileEnv;
+}
+
+/**
+ * Web Profile settings of {@linkcode startHub}.
+ *
+ * @example
+ * ```ts
+ * import { acceptAll } from "./consent.ts";
+ * import type { WebOptions } from "./server.ts";
+ * const web: WebOptions = { port: 21012, authorizer: acceptAll() };
+ * ```
+ */
+export interface WebOptions {
+  /** Port for web clients. Default 21012, the standard's. */
+  port?: number;
+  /** Decides each registration: the user's consent (see consent.ts). */
+  authorizer: Authorizer;
+  /** MType patterns web clients may send (default: the safe list; `["*"]` lifts it). */
+  safeMTypes?: readonly string[];
+  /** Restrict the URL translator to URLs mentioned to the client. Default true. */
+  urlControl?: boolean;
+  /** Disconnect a callable web client that stops polling for this long, in ms. Default 15 min. */
+  pollTimeoutMs?: number;
+  /** Disconnect a non-callable web client silent for this long, in ms. Default 30 min. */
+  idleTimeoutMs?: number;
+  /** Caps on web XML-RPC requests. Default: 8 MiB bodies. */
+  limits?: XmlRpcLimits;
 }
 
 /**
@@ -75,6 +108,8 @@ export interface HubOptions {
 export interface Hub extends AsyncDisposable {
   /** The Standard Profile XML-RPC URL (`samp.hub.xmlrpc.url`). */
   readonly url: string;
+  /** The Web Profile URL, when it runs. */
+  readonly webUrl?: string;
   /** Path of the lockfile this hub wrote. */
   readonly lockfile: string;
   /** The registration secret (`samp.secret`). */
@@ -196,6 +231,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const url = `${base}/xmlrpc`;
 
   const core = new HubCore({
+    policy: webMTypePolicy(options.web?.safeMTypes),
     hubMetadata: {
       "samp.name": "Hub",
       "samp.description.text": `SAMP 1.3 hub (sampkit for Deno ${VERSION})${
@@ -212,6 +248,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     callbackTimeoutMs: options.callbackTimeoutMs,
   });
   front.profile = profile;
+  const web = options.web ? startWeb(options.web, core, log) : undefined;
 
   const entries: Record<string, string> = {
     "samp.secret": secret,
@@ -232,19 +269,25 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
   } catch (e) {
     profile.close();
+    await web?.close();
     await core.close(0);
     await server.shutdown();
     throw e;
   }
   log.info(`hub started at ${url} (lockfile ${lockfile})`);
+  if (web) log.info(`Web Profile at ${web.url}`);
 
   let closing: Promise<void> | undefined;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   const hubTimeoutMs = (options.timeout ?? 0) * 1000;
   const clientTimeoutMs = (options.clientTimeout ?? 0) * 1000;
-  const tickMs = hubTimeoutMs > 0 || clientTimeoutMs > 0 ? 1000 : 60_000;
+  const webTimeouts = [options.web?.pollTimeoutMs, options.web?.idleTimeoutMs];
+  const quick = hubTimeoutMs > 0 || clientTimeoutMs > 0 ||
+    webTimeouts.some((t) => t !== undefined && t < 120_000);
+  const tickMs = quick ? Math.min(1000, ...webTimeouts.map((t) => (t ?? 4000) / 4)) : 60_000;
   const timer = setInterval(() => {
+    web?.profile.sweep();
     for (const id of core.sweep(clientTimeoutMs)) {
       log.info(`client ${id} silent for over ${options.clientTimeout} s: disconnected`);
     }
@@ -259,6 +302,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       log.info(`hub shutting down (${reason})`);
       await core.close();
       profile.close();
+      await web?.close();
       await server.shutdown();
       try {
         await removeLockfileIfOurs(lockfile, secret);
@@ -273,6 +317,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
   return {
     url,
+    webUrl: web?.url,
     lockfile,
     secret,
     core,
@@ -371,4 +416,74 @@ function logActivity(log: Logger, a: HubActivity): void {
 function name(c: { id: string; metadata: Record<string, unknown> }): string {
   const n = c.metadata["samp.name"];
   return typeof n === "string" ? `${c.id} (${n})` : c.id;
+}
+
+/** Serves the Web Profile on 127.0.0.1 and, where the system has it, [::1]. */
+function startWeb(
+  options: WebOptions,
+  core: HubCore,
+  log: Logger,
+): { url: string; profile: WebProfile; close(): Promise<void> } {
+  const front: { profile?: WebProfile } = {};
+  const handler = createWebHandler({
+    dispatch: (m, p, c) => front.profile!.dispatch(m, p, c),
+    checkTranslation: (k, u) => front.profile!.checkTranslation(k, u),
+    sweep: (n) => front.profile!.sweep(n),
+    close: () => front.profile!.close(),
+  }, {
+    limits: { maxBodyBytes: 8 * 1024 * 1024, ...options.limits },
+    onError: (e, what) =>
+      log.error(`Web Profile internal error in ${what}: ${(e as Error)?.stack ?? e}`),
+    onRefused: (reason) => log.warn(`Web Profile refused a request: ${reason}`),
+  });
+  const serve = (hostname: string, port: number) =>
+    Deno.serve({
+      hostname,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log.error(`Web Profile HTTP error: ${(e as Error)?.message ?? e}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  let v4: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    v4 = serve("127.0.0.1", options.port ?? 21012);
+  } catch (e) {
+    throw new Error(
+      `cannot listen for web clients on port ${options.port ?? 21012} (${(e as Error).message}): ` +
+        "another hub may be running its Web Profile; stop it, or use --web-port or --no-web-profile",
+    );
+  }
+  const port = v4.addr.port;
+  let v6: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    v6 = serve("::1", port);
+  } catch (e) {
+    log.debug(`Web Profile not on [::1]:${port}: ${(e as Error).message}`);
+  }
+  const url = `http://localhost:${port}/`;
+  front.profile = createWebProfile({
+    core,
+    authorizer: options.authorizer,
+    translatorBase: `http://localhost:${port}/proxied/`,
+    urlControl: options.urlControl,
+    pollTimeoutMs: options.pollTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    onConsent: (name, origin, accepted, reason) =>
+      log.info(
+        `web registration of ${JSON.stringify(name)} from ${origin ?? "no origin"}: ` +
+          `${accepted ? "accepted" : "refused"} (${reason})`,
+      ),
+  });
+  const profile = front.profile;
+  return {
+    url,
+    profile,
+    async close() {
+      profile.close();
+      options.authorizer.close?.();
+      await Promise.all([v4.shutdown(), v6?.shutdown()]);
+    },
+  };
 }

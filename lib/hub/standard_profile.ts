@@ -78,6 +78,18 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 120_000;
   const aborter = new AbortController();
 
+  /** The caller's private key; Web Profile clients' keys are not valid on this endpoint. */
+  function key(k: SampValue): string {
+    if (typeof k !== "string") throw new SampFault("The private key must be a string");
+    const profile = core.clientByKey(k)?.profile;
+    if (profile !== undefined && profile !== "standard") {
+      throw new SampFault(
+        "Unknown private key: this client registered through another SAMP profile; use that one",
+      );
+    }
+    return k;
+  }
+
   const methods: Record<string, [params: string[], Method]> = {
     "samp.hub.register": [["samp-secret"], ([given]) => {
       core.touch();
@@ -194,11 +206,6 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   };
 
   return { dispatch, close: () => aborter.abort() };
-}
-
-function key(k: SampValue): string {
-  if (typeof k !== "string") throw new SampFault("The private key must be a string");
-  return k;
 }
 
 function callbackUrl(url: SampValue): string {

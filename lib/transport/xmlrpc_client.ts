@@ -1,6 +1,7 @@
 /**
  * XML-RPC over HTTP, calling side: one POST with a fully buffered body
  * (peers such as JSAMP need Content-Length), connections reused by `fetch`.
+ * Uses only web-standard APIs, so it also runs in browsers.
  *
  * @module
  */
@@ -25,7 +26,10 @@ export interface XmlRpcRequestOptions {
   timeoutMs?: number;
 }
 
-const HEADERS = { "content-type": "text/xml", "user-agent": "sampkit-deno" };
+// Browsers refuse to set User-Agent; they send their own.
+const HEADERS: Record<string, string> = typeof Deno !== "undefined"
+  ? { "content-type": "text/xml", "user-agent": "sampkit-deno" }
+  : { "content-type": "text/xml" };
 
 /**
  * Calls an XML-RPC method and returns its result. A fault becomes a
@@ -123,7 +127,8 @@ async function post(
 
 function isRefused(e: unknown): boolean {
   for (let err = e; err instanceof Error; err = err.cause) {
-    if (err instanceof Deno.errors.ConnectionRefused) return true;
+    // Deno names the error; browsers (this module runs there too) do not.
+    if (typeof Deno !== "undefined" && err instanceof Deno.errors.ConnectionRefused) return true;
     if (/connection refused|os error 111|ECONNREFUSED|actively refused/i.test(err.message)) {
       return true;
     }

@@ -1,0 +1,494 @@
+/**
+ * User consent for Web Profile registration (SAMP 1.3). Before a web page may
+ * register, the hub asks an {@linkcode Authorizer}: a terminal prompt, an
+ * allow-list of origins, or (for tests and `--web-auth accept|reject`) a fixed
+ * answer.
+ *
+ * @module
+ */
+
+/**
+ * What a registering web client claims, and where its request came from.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentRequest } from "./consent.ts";
+ * const request: ConsentRequest = {
+ *   name: "Aladin Lite",
+ *   origin: "https://aladin.cds.unistra.fr",
+ *   referer: "https://aladin.cds.unistra.fr/AladinLite/",
+ * };
+ * ```
+ */
+export interface ConsentRequest {
+  /** The `samp.name` the page declares for itself; nothing checks it. */
+  name: string;
+  /** The HTTP `Origin` header, if the request had one. */
+  origin?: string;
+  /** The HTTP `Referer` header, if the request had one. */
+  referer?: string;
+}
+
+/**
+ * The answer to a {@linkcode ConsentRequest}, with a reason fit for a log line
+ * or a fault message.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentDecision } from "./consent.ts";
+ * const decision: ConsentDecision = { accepted: false, reason: "rejected by the user" };
+ * ```
+ */
+export interface ConsentDecision {
+  /** Whether the page may register. */
+  accepted: boolean;
+  /** Why, e.g. "accepted by the user" or "nobody answered within 120 s". */
+  reason: string;
+}
+
+/**
+ * Decides whether a web page may register with the hub.
+ *
+ * @example
+ * ```ts
+ * import type { Authorizer } from "./consent.ts";
+ * const onlyAladin: Authorizer = {
+ *   authorize: (request) =>
+ *     Promise.resolve(
+ *       request.name === "Aladin"
+ *         ? { accepted: true, reason: "the page is called Aladin" }
+ *         : { accepted: false, reason: "the page is not called Aladin" },
+ *     ),
+ * };
+ * ```
+ */
+export interface Authorizer {
+  /**
+   * Decides on one request. The promise never rejects. When `signal` aborts
+   * (the page went away) a decision still pending resolves as a rejection.
+   */
+  authorize(request: ConsentRequest, signal?: AbortSignal): Promise<ConsentDecision>;
+  /** Rejects whatever is pending and releases any resources (input, timers). */
+  close?(): void;
+}
+
+/**
+ * An authorizer that accepts every page without asking. For tests and
+ * `--web-auth accept` only: any web page could then drive the desktop tools.
+ *
+ * @example
+ * ```ts
+ * import { acceptAll } from "./consent.ts";
+ * const decision = await acceptAll().authorize({ name: "test page" });
+ * decision.accepted; // true
+ * ```
+ */
+export function acceptAll(): Authorizer {
+  return {
+    authorize: () =>
+      Promise.resolve({
+        accepted: true,
+        reason: "the hub accepts all web clients (--web-auth accept)",
+      }),
+  };
+}
+
+/**
+ * An authorizer that refuses every page (`--web-auth reject`).
+ *
+ * @example
+ * ```ts
+ * import { rejectAll } from "./consent.ts";
+ * const decision = await rejectAll().authorize({ name: "any page" });
+ * decision.reason; // "the hub accepts no web clients (--web-auth reject)"
+ * ```
+ */
+export function rejectAll(): Authorizer {
+  return {
+    authorize: () =>
+      Promise.resolve({
+        accepted: false,
+        reason: "the hub accepts no web clients (--web-auth reject)",
+      }),
+  };
+}
+
+/**
+ * Accepts, without asking, pages whose `Origin` is exactly one of `origins`;
+ * passes every other request to `fallback`.
+ *
+ * Origins are compared after normalising both sides: scheme and host
+ * lower-cased, default ports (`:80` for http, `:443` for https) dropped, and
+ * no trailing slash, so `"HTTPS://Example.org:443/"` matches an `Origin` of
+ * `https://example.org`. A request with no `Origin`, an `Origin` of `null`
+ * (file pages, sandboxed frames) or a `Referer` from another origin (see
+ * {@linkcode originMismatch}) is never accepted by the list: it goes to
+ * `fallback`. `close()` closes `fallback`.
+ *
+ * @example
+ * ```ts
+ * import { rejectAll, withAllowList } from "./consent.ts";
+ * const auth = withAllowList(["https://aladin.cds.unistra.fr"], rejectAll());
+ * const d = await auth.authorize({ name: "Aladin", origin: "https://aladin.cds.unistra.fr" });
+ * d.reason; // "origin https://aladin.cds.unistra.fr is on the allow-list"
+ * ```
+ *
+ * @throws {TypeError} if an entry is not an origin (`scheme://host[:port]`),
+ * e.g. it has a path, query, fragment or user name.
+ */
+export function withAllowList(origins: readonly string[], fallback: Authorizer): Authorizer {
+  const allowed = new Set<string>();
+  for (const entry of origins) {
+    const origin = normaliseOrigin(entry);
+    if (origin === undefined || origin === "null") {
+      throw new TypeError(
+        `Not an origin for the web allow-list: ${JSON.stringify(entry)} ` +
+          `(give scheme://host[:port], e.g. https://example.org)`,
+      );
+    }
+    allowed.add(origin);
+  }
+  return {
+    authorize(request: ConsentRequest, signal?: AbortSignal): Promise<ConsentDecision> {
+      const origin = request.origin === undefined ? undefined : normaliseOrigin(request.origin);
+      if (
+        origin !== undefined && allowed.has(origin) &&
+        !originMismatch(request.origin, request.referer)
+      ) {
+        return Promise.resolve({ accepted: true, reason: `origin ${origin} is on the allow-list` });
+      }
+      return fallback.authorize(request, signal);
+    },
+    close(): void {
+      fallback.close?.();
+    },
+  };
+}
+
+/**
+ * Tells whether a request's `Referer` comes from another origin than its
+ * `Origin` header, which JSAMP calls suspicious. False unless both are given
+ * (non-empty). A `Referer` that is not a URL counts as a mismatch.
+ *
+ * @example
+ * ```ts
+ * import { originMismatch } from "./consent.ts";
+ * originMismatch("https://a.org", "https://a.org/page.html"); // false
+ * originMismatch("https://a.org", "https://evil.example/"); // true
+ * originMismatch("https://a.org", undefined); // false
+ * ```
+ */
+export function originMismatch(origin?: string, referer?: string): boolean {
+  if (!origin || !referer) return false;
+  let refererOrigin: string | undefined;
+  try {
+    refererOrigin = urlOrigin(new URL(referer.trim()));
+  } catch {
+    return true;
+  }
+  const declared = normaliseOrigin(origin);
+  return declared === undefined || declared === "null" || declared !== refererOrigin;
+}
+
+/**
+ * Asks the user on a terminal whether each page may register.
+ *
+ * - Questions are asked one at a time, in arrival order; `authorize()` returns
+ *   its promise at once, so a pending question never blocks other hub traffic.
+ * - A line `y` or `yes` (any case, spaces ignored) accepts; any other line,
+ *   empty included, rejects. Only lines typed after a question is shown count:
+ *   input that was already waiting is discarded, so a stray `y` cannot accept
+ *   a page the user has not seen.
+ * - A question not answered within `timeoutMs` (counted from when it is shown;
+ *   default 120 000) is rejected and the next one is asked.
+ * - When a request's `signal` aborts, it leaves the queue, or its question
+ *   ends, as a rejection.
+ * - When `input` ends, the current and all later requests are rejected.
+ *
+ * The prompt reads `input` through one reader, taken at the first question and
+ * kept until `input` ends or `close()`. `close()` rejects what is pending,
+ * clears the timer, and cancels and releases `input` (cancelling is what stops
+ * a pending read of `Deno.stdin`, which would otherwise keep the process
+ * alive).
+ *
+ * @example
+ * ```ts
+ * import { terminalPrompt } from "./consent.ts";
+ * const auth = terminalPrompt({
+ *   input: Deno.stdin.readable,
+ *   write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+ * });
+ * // const decision = await auth.authorize({ name: "Aladin", origin: "https://aladin.cds.unistra.fr" });
+ * auth.close?.();
+ * ```
+ *
+ * @throws {RangeError} if `timeoutMs` is not a positive number.
+ */
+export function terminalPrompt(options: {
+  /** Where the user's answers come from, e.g. `Deno.stdin.readable`. */
+  input: ReadableStream<Uint8Array>;
+  /** Shows text to the user, e.g. on stderr. Nothing is added: lines end in `\n`. */
+  write: (text: string) => void;
+  /** How long to wait for an answer, in ms (default 120 000); `Infinity` waits forever. */
+  timeoutMs?: number;
+}): Authorizer {
+  const { input, write } = options;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
+    throw new RangeError(`timeoutMs must be a positive number of ms, not ${timeoutMs}`);
+  }
+  const seconds = `${Number((timeoutMs / 1000).toFixed(3))}`;
+
+  interface Pending {
+    request: ConsentRequest;
+    settle(decision: ConsentDecision): void;
+  }
+  const queue: Pending[] = [];
+  let current: Pending | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once no more questions can be asked: why they are rejected. */
+  let ended: string | undefined;
+
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let reading = false;
+  let inputEnded = false;
+  const decoder = new TextDecoder();
+  let buffer = "";
+
+  const say = (text: string) => {
+    try {
+      write(text);
+    } catch {
+      // A broken terminal must not break the hub; unanswered questions time out.
+    }
+  };
+
+  const askNext = () => {
+    if (current || ended !== undefined || inputEnded) return;
+    const next = queue.shift();
+    if (!next) return;
+    current = next;
+    buffer = ""; // answers must be typed after the question is shown
+    say(promptText(next.request, timeoutMs <= MAX_TIMER_MS ? seconds : undefined));
+    if (timeoutMs <= MAX_TIMER_MS) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        finish(
+          next,
+          { accepted: false, reason: `nobody answered within ${seconds} s` },
+          `\nTimed out: nobody answered within ${seconds} s, so the page is rejected.\n`,
+        );
+      }, timeoutMs);
+    }
+    pump();
+  };
+
+  /** Settles one pending request (current or queued) and moves the queue on. */
+  const finish = (p: Pending, decision: ConsentDecision, note?: string) => {
+    if (p === current) {
+      clearTimeout(timer);
+      timer = undefined;
+      current = undefined;
+      if (note) say(note);
+    } else {
+      const i = queue.indexOf(p);
+      if (i < 0) return; // already settled
+      queue.splice(i, 1);
+    }
+    p.settle(decision);
+    askNext();
+  };
+
+  /** Rejects everything, now and later, with `reason`. */
+  const end = (reason: string, note?: string) => {
+    if (ended !== undefined) return;
+    ended = reason;
+    clearTimeout(timer);
+    timer = undefined;
+    const all = current ? [current, ...queue] : [...queue];
+    if (current && note) say(note);
+    current = undefined;
+    queue.length = 0;
+    for (const p of all) p.settle({ accepted: false, reason });
+  };
+
+  const answer = (line: string) => {
+    if (!current) return; // typed while no question was shown: ignore
+    const word = line.trim().toLowerCase();
+    if (word === "y" || word === "yes") {
+      finish(current, { accepted: true, reason: "accepted by the user" }, "Accepted.\n");
+    } else {
+      finish(current, { accepted: false, reason: "rejected by the user" }, "Rejected.\n");
+    }
+  };
+
+  const inputClosed = () => {
+    end(INPUT_CLOSED, "\nThe hub's terminal input is closed, so the page is rejected.\n");
+    try {
+      reader?.releaseLock();
+    } catch {
+      // already released
+    }
+  };
+
+  /** Reads one chunk if a question is waiting and no read is under way. */
+  const pump = () => {
+    if (reading || !current || ended !== undefined) return;
+    if (!reader) {
+      try {
+        reader = input.getReader();
+      } catch {
+        inputClosed(); // locked by someone else: we can never read an answer
+        return;
+      }
+    }
+    reading = true;
+    reader.read().then(
+      ({ done, value }) => {
+        reading = false;
+        if (ended !== undefined) return;
+        if (done) {
+          const last = buffer + decoder.decode();
+          buffer = "";
+          inputEnded = true; // settle the current question but ask no more
+          if (last.trim() !== "") answer(last);
+          inputClosed();
+          return;
+        }
+        buffer += decoder.decode(value, { stream: true });
+        for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+          const line = buffer.slice(0, i).replace(/\r$/, "");
+          buffer = buffer.slice(i + 1);
+          answer(line); // may show the next question, which empties the buffer
+        }
+        pump();
+      },
+      () => {
+        reading = false;
+        if (ended === undefined) inputClosed();
+      },
+    );
+  };
+
+  return {
+    authorize(request: ConsentRequest, signal?: AbortSignal): Promise<ConsentDecision> {
+      if (ended !== undefined) return Promise.resolve({ accepted: false, reason: ended });
+      if (signal?.aborted) return Promise.resolve({ accepted: false, reason: WITHDRAWN });
+      return new Promise<ConsentDecision>((resolve) => {
+        const onAbort = () =>
+          finish(
+            p,
+            { accepted: false, reason: WITHDRAWN },
+            "\nThe page withdrew its request, so it is rejected.\n",
+          );
+        const p: Pending = {
+          request,
+          settle(decision) {
+            signal?.removeEventListener("abort", onAbort);
+            resolve(decision);
+          },
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        queue.push(p);
+        askNext();
+      });
+    },
+    close(): void {
+      end(CLOSED, "\nThe hub is closing, so the page is rejected.\n");
+      if (reader) {
+        const r = reader;
+        reader = undefined;
+        r.cancel().catch(() => {});
+        try {
+          r.releaseLock();
+        } catch {
+          // already released
+        }
+      }
+    },
+  };
+}
+
+const INPUT_CLOSED = "the hub's terminal input is closed";
+const CLOSED = "the hub stopped asking (the consent prompt was closed)";
+const WITHDRAWN = "the page withdrew its request";
+/** setTimeout's largest delay; longer timeouts mean "wait forever". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const NAME_MAX = 80;
+const HEADER_MAX = 200;
+
+/** The question block for one request. */
+function promptText(request: ConsentRequest, seconds?: string): string {
+  const name = clean(request.name, NAME_MAX) || "(empty)";
+  const origin = request.origin ? clean(request.origin, HEADER_MAX) : "undeclared";
+  const referer = request.referer ? clean(request.referer, HEADER_MAX) : "undeclared";
+  const lines = [
+    "",
+    "SAMP Web Profile: a web page asks to register with this hub",
+    `  Name:    ${name} (as the page calls itself; not checked)`,
+    `  Origin:  ${origin}`,
+    `  Referer: ${referer}`,
+  ];
+  if (originMismatch(request.origin, request.referer)) {
+    lines.push(
+      "  WARNING: the Referer is not from the declared Origin; this request looks suspicious.",
+    );
+  }
+  lines.push(
+    "  If you accept, this page can send messages to the desktop tools on this hub",
+    "  and read files that other tools mention. Accept only if you just asked a",
+    "  web page you trust to connect.",
+    ...(seconds ? [`  No answer within ${seconds} s counts as no.`] : []),
+    "Accept? [y/N] ",
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Makes a page-supplied value safe to print on a terminal: removes ANSI escape
+ * sequences, control and bidirectional-override characters, turns whitespace
+ * controls into spaces, and truncates to `max` characters.
+ */
+function clean(text: string, max: number): string {
+  const stripped = String(text)
+    // deno-lint-ignore no-control-regex
+    .replace(/(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?/g, "") // OSC, DCS, SOS, PM, APC
+    // deno-lint-ignore no-control-regex
+    .replace(/(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?/g, "") // CSI
+    // deno-lint-ignore no-control-regex
+    .replace(/\x1b[ -/]*[0-~]?/g, "") // any other escape sequence
+    .replace(/[\t\n\v\f\r\u2028\u2029\x85]+/g, " ")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .replace(/ {2,}/g, " ")
+    .trim();
+  const chars = [...stripped];
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : stripped;
+}
+
+/** `scheme://host[:port]` of a URL, lower-case, default port dropped. */
+function urlOrigin(url: URL): string {
+  if (url.origin !== "null") return url.origin;
+  // Non-special schemes (e.g. moz-extension:) have an opaque origin in the URL
+  // standard, but browsers still send scheme://host for them.
+  return url.host ? `${url.protocol}//${url.host}`.toLowerCase() : "null";
+}
+
+/**
+ * Normalises an origin string, or returns undefined when it is not one
+ * (it has a path other than "/", a query, a fragment or credentials).
+ */
+function normaliseOrigin(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (trimmed.toLowerCase() === "null") return "null";
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (!url.host || url.username || url.password || url.search || url.hash) return undefined;
+  if (url.pathname !== "" && url.pathname !== "/") return undefined;
+  if (/[?#]$/.test(trimmed)) return undefined;
+  return urlOrigin(url);
+}
