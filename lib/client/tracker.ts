@@ -89,7 +89,7 @@ export class ClientTracker implements Iterable<TrackedClient> {
     this.#metadataSeen = new Set();
     this.#subscriptionsSeen = new Set();
     const ids = [...await connection.getRegisteredClients(), connection.selfId];
-    await Promise.all(ids.map(async (id) => {
+    const loadOne = async (id: string) => {
       try {
         const [metadata, subscriptions] = await Promise.all([
           connection.getMetadata(id),
@@ -106,7 +106,14 @@ export class ClientTracker implements Iterable<TrackedClient> {
       } catch {
         // It left between the two calls.
       }
-    }));
+    };
+    // Two clients (four requests) at a time: astropy's hub listens with a
+    // backlog of 5, and connections beyond it wait for a SYN retry (1 s).
+    const queue = [...ids];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await loadOne(id);
+    };
+    await Promise.all([worker(), worker()]);
     for (const id of [...this.#clients.keys()]) {
       if (!ids.includes(id) && !this.#removed.has(id)) this.#clients.delete(id);
     }
