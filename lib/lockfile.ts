@@ -14,8 +14,6 @@
  * @module
  */
 
-import { basename, dirname, join, posix, win32 } from "node:path";
-
 /**
  * Something that reads environment variables, such as `Deno.env`. Tests pass
  * a plain object instead.
@@ -104,7 +102,33 @@ const STD_LOCKURL_PREFIX = "std-lockurl:";
 const SECRET_KEY = "samp.secret";
 const URL_KEY = "samp.hub.xmlrpc.url";
 const VERSION_KEY = "samp.profile.version";
-const IS_WINDOWS_HOST = Deno.build.os === "windows";
+/**
+ * Read when needed, not at load: SampClient reaches this module, and pages
+ * bundle SampClient, so it must load where there is no `Deno` (nor node:path).
+ */
+const isWindowsHost = (): boolean => globalThis.Deno?.build.os === "windows";
+
+/** Joins path segments with the host's separator. */
+function join(...parts: string[]): string {
+  return joinFor(isWindowsHost(), parts);
+}
+
+function joinFor(windows: boolean, parts: string[]): string {
+  const sep = windows ? "\\" : "/";
+  const trailing = windows ? /[\\/]+$/ : /\/+$/;
+  return parts.map((p, i) => (i < parts.length - 1 ? p.replace(trailing, "") : p)).join(sep);
+}
+
+/** The directory part of a path (for messages and sibling temporary files). */
+function dirname(path: string): string {
+  const m = (isWindowsHost() ? /^(.*)[\\/][^\\/]*$/ : /^(.*)\/[^/]*$/).exec(path);
+  return m ? (m[1] === "" ? path[0] : m[1]) : ".";
+}
+
+/** The last segment of a path. */
+function basename(path: string): string {
+  return path.split(isWindowsHost() ? /[\\/]/ : "/").pop() ?? path;
+}
 
 /** Parses every well-formed `key=value` line; never throws. */
 function parseEntries(text: string): Record<string, string> {
@@ -351,7 +375,7 @@ export function defaultLockfilePath(
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
   const home = homeDir(env, os);
-  return os === "windows" ? win32.join(home, ".samp") : posix.join(home, ".samp");
+  return joinFor(os === "windows", [home, ".samp"]);
 }
 
 /** Converts a parsed `file:` URL to a local path under the rules of `os`. */
@@ -566,7 +590,7 @@ async function createNewFile(path: string, text: string): Promise<boolean> {
     throw fsError("create the SAMP lockfile", path, err, "--allow-write");
   }
   try {
-    if (!IS_WINDOWS_HOST) await Deno.chmod(path, 0o600);
+    if (!isWindowsHost()) await Deno.chmod(path, 0o600);
     const data = new TextEncoder().encode(text);
     let written = 0;
     while (written < data.length) written += await file.write(data.subarray(written));
@@ -636,7 +660,7 @@ export async function writeLockfile(path: string, text: string): Promise<void> {
     await Deno.remove(tmp).catch(() => {});
     throw fsError("replace the SAMP lockfile", path, err, "--allow-write");
   }
-  if (!IS_WINDOWS_HOST) {
+  if (!isWindowsHost()) {
     try {
       await Deno.chmod(path, 0o600);
     } catch (err) {
@@ -756,7 +780,7 @@ export async function ensureMultiDir(home: string): Promise<string> {
       );
     }
   }
-  if (!IS_WINDOWS_HOST) {
+  if (!isWindowsHost()) {
     try {
       await Deno.chmod(dir, 0o700);
     } catch (err) {

@@ -1,16 +1,19 @@
-// Interop peers (Debian's `jsamp` and `python3-astropy`): finding them, and
-// registering tests that need them.
+// Interop peers (Debian's `jsamp`, `python3-astropy` and, for the browser
+// tests, `chromium`): finding them, and registering tests that need them.
 //
 // A missing peer makes its tests "ignored", unless SAMP_REQUIRE_PEERS=1 (set
 // in CI): then the tests run and fail, saying what is missing and how to
 // install it.
 
-export type PeerName = "jsamp" | "astropy";
+export type PeerName = "jsamp" | "astropy" | "chromium";
 
 /** The Python that has astropy on Debian (the default `python3` may be another install). */
 export const PYTHON = "/usr/bin/python3";
 
-export const PEER_INSTALL_HINT = "apt-get install jsamp python3-astropy";
+export const PEER_INSTALL_HINT = "apt-get install jsamp python3-astropy chromium";
+
+/** Debian's Chromium, driven by the browser tests (tests/_browser.ts). */
+export const CHROMIUM = "/usr/bin/chromium";
 
 const PROBES: Record<PeerName, { cmd: string; args: string[]; what: string }> = {
   jsamp: {
@@ -22,6 +25,11 @@ const PROBES: Record<PeerName, { cmd: string; args: string[]; what: string }> = 
     cmd: PYTHON,
     args: ["-c", "import astropy.samp, astropy; print(astropy.__version__)"],
     what: `astropy.samp for ${PYTHON} (Debian package python3-astropy)`,
+  },
+  chromium: {
+    cmd: CHROMIUM,
+    args: ["--version"],
+    what: `${CHROMIUM} (Debian package chromium)`,
   },
 };
 

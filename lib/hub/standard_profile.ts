@@ -192,7 +192,7 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       core.touch(typeof params[0] === "string" ? params[0] : undefined);
       return "";
     }
-    const entry = methods[method];
+    const entry = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (!entry) {
       throw new SampFault(
         method.startsWith("samp.webhub.")

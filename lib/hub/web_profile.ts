@@ -265,7 +265,7 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
       core.touch(typeof params[0] === "string" ? params[0] : undefined);
       return "";
     }
-    const names = METHODS[name];
+    const names = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
     if (!names) throw new SampFault(`Unknown XML-RPC method ${method}`);
     if (params.length !== names.length) throw arity(name, names, params.length);
     const key = webKey(params[0]);
