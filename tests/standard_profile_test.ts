@@ -4,6 +4,7 @@ import type { Hub, HubOptions } from "../lib/hub/server.ts";
 import { SampFault } from "../lib/errors.ts";
 import type { SampMap } from "../lib/types.ts";
 import { TestClient, waitFor } from "./_helpers.ts";
+import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 
 async function withHub(
   fn: (hub: Hub, dir: string) => Promise<void>,
@@ -270,4 +271,33 @@ Deno.test("GET on the endpoint explains itself and the icon is served from memor
     assert.equal(other.status, 404);
     await other.body?.cancel();
     await c.close();
+  }));
+
+Deno.test("a callback answered with a fault gives the caller an error response naming it", () =>
+  withHub(async (hub) => {
+    const s = await TestClient.register(hub.url, hub.secret);
+    const grumpy = await TestClient.register(hub.url, hub.secret, false);
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      createXmlRpcHandler(() => {
+        throw new SampFault("I refuse all callbacks", 42);
+      }),
+    );
+    try {
+      await grumpy.hub("setXmlrpcCallback", `http://127.0.0.1:${server.addr.port}/`);
+      await grumpy.hub("declareSubscriptions", { "test.x": {} });
+      const r = await s.hub("callAndWait", grumpy.id, {
+        "samp.mtype": "test.x",
+        "samp.params": {},
+      }, "10") as SampMap;
+      assert.equal(r["samp.status"], "samp.error");
+      assert.match(
+        String((r["samp.error"] as SampMap)["samp.errortxt"]),
+        /answered with a fault: I refuse all callbacks/,
+      );
+    } finally {
+      await server.shutdown();
+      await grumpy.close();
+      await s.close();
+    }
   }));

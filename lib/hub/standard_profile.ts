@@ -172,6 +172,7 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
         await xmlrpcRequest(url, method, [privateKey, ...args], {
           signal: aborter.signal,
           timeoutMs: callbackTimeoutMs,
+          ignoreResult: true,
         });
       } catch (e) {
         throw toDeliveryError(e, url);

@@ -24,6 +24,11 @@ export interface XmlRpcRequestOptions {
   signal?: AbortSignal;
   /** Gives up after this many milliseconds (default: no limit). */
   timeoutMs?: number;
+  /**
+   * The caller does not need the result, only to know the call succeeded:
+   * a response with no fault is not parsed (the hub's callbacks use this).
+   */
+  ignoreResult?: boolean;
 }
 
 // Browsers refuse to set User-Agent; they send their own.
@@ -49,6 +54,7 @@ export async function xmlrpcRequest(
 ): Promise<SampValue> {
   const body = encodeCall(method, params);
   const text = await post(url, body, method, options);
+  if (options.ignoreResult && !text.includes("<fault")) return "";
   let result;
   try {
     result = decodeResponse(text);
