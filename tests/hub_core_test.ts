@@ -548,7 +548,61 @@ Deno.test("close sends samp.hub.event.shutdown and fails calls still waiting", a
     syncWaits: 0,
     deliveriesInFlight: 0,
     queuedEvents: 0,
+    queuedCallbacks: 0,
     messages: 1,
   });
   faults(() => core.register("standard"), /shutting down/);
 });
+
+Deno.test("a busy client gets at most maxCallbacksPerClient callbacks at once, the rest in order", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    let active = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const releases: (() => void)[] = [];
+    const slow = peer(core, {
+      subs: { "a.b": {} },
+      delivery: {
+        notification: (_f, m) => {
+          active++;
+          peak = Math.max(peak, active);
+          order.push(m["samp.params"].n as string);
+          return new Promise<void>((r) => releases.push(() => (active--, r())));
+        },
+        call: () => Promise.resolve(),
+        response: () => Promise.resolve(),
+      },
+    });
+    const fast = peer(core, { subs: { "a.b": {} } });
+    for (let i = 0; i < 20; i++) core.notify(s.key, slow.id, msg("a.b", { n: String(i) }));
+    core.notify(s.key, fast.id, msg("a.b"));
+    await tick();
+    assert.equal(peak, 3);
+    assert.equal(core.stats().queuedCallbacks, 17);
+    assert.equal(fast.got.length, 1, "another client is not held up");
+    while (releases.length > 0) {
+      releases.shift()!();
+      await tick();
+    }
+    assert.equal(peak, 3);
+    assert.deepEqual(order, Array.from({ length: 20 }, (_, i) => String(i)));
+    assert.equal(core.stats().queuedCallbacks, 0);
+  }, { maxCallbacksPerClient: 3 }));
+
+Deno.test("callbacks beyond a client's queue limit fail, and a call among them is answered with an error", () =>
+  withCore(async (core) => {
+    const s = peer(core);
+    const hung = new Promise<void>(() => {});
+    const stuck = peer(core, {
+      subs: { "a.b": {} },
+      delivery: { notification: () => hung, call: () => hung, response: () => hung },
+    });
+    core.notify(s.key, stuck.id, msg("a.b"));
+    core.notify(s.key, stuck.id, msg("a.b"));
+    const r = await core.callAndWait(s.key, stuck.id, msg("a.b"), 5);
+    assert.equal(r["samp.status"], "samp.error");
+    assert.match(String((r["samp.error"] as SampMap)["samp.errortxt"]), /not keeping up/);
+    core.unregister(stuck.key);
+    assert.equal(core.stats().queuedCallbacks, 0);
+  }, { maxCallbacksPerClient: 1, maxQueuedCallbacks: 1 }));

@@ -183,6 +183,14 @@ export interface HubCoreOptions {
   pendingCallTtlMs?: number;
   /** Hub events queued for one slow client before older ones are dropped. Default 1000. */
   eventQueueLimit?: number;
+  /**
+   * Callbacks (other than hub events) in flight to one client at a time;
+   * more wait in that client's queue, so a busy client is not flooded with
+   * connections and others are not slowed. Default 8.
+   */
+  maxCallbacksPerClient?: number;
+  /** Callbacks that may wait for one client before further ones fail. Default 10,000. */
+  maxQueuedCallbacks?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
 }
@@ -209,6 +217,8 @@ export interface HubStats {
   deliveriesInFlight: number;
   /** Hub events queued for delivery. */
   queuedEvents: number;
+  /** Callbacks waiting for a free slot to their recipient. */
+  queuedCallbacks: number;
   /** Messages accepted for delivery since start. */
   messages: number;
 }
@@ -226,6 +236,10 @@ interface ClientRecord extends ClientInfo {
   /** Hub events waiting for FIFO delivery to this client. */
   events: Message[];
   draining: boolean;
+  /** Callbacks in flight to this client (hub events apart). */
+  active: number;
+  /** Callbacks waiting for one of this client's slots. */
+  backlog: (() => void)[];
   /** msg-ids of calls this client must answer. */
   callsIn: Set<string>;
   /** msg-ids of calls this client made and awaits. */
@@ -309,6 +323,8 @@ export class HubCore {
   readonly #maxSyncWaitMs: number;
   readonly #pendingTtlMs: number;
   readonly #eventQueueLimit: number;
+  readonly #maxActive: number;
+  readonly #maxBacklog: number;
   readonly #now: () => number;
   readonly #byKey = new Map<string, ClientRecord>();
   readonly #byId = new Map<string, ClientRecord>();
@@ -341,6 +357,8 @@ export class HubCore {
     this.#maxSyncWaitMs = (options.maxSyncWaitSeconds ?? 12 * 3600) * 1000;
     this.#pendingTtlMs = options.pendingCallTtlMs ?? 12 * 3600 * 1000;
     this.#eventQueueLimit = options.eventQueueLimit ?? 1000;
+    this.#maxActive = options.maxCallbacksPerClient ?? 8;
+    this.#maxBacklog = options.maxQueuedCallbacks ?? 10_000;
     this.#now = options.now ?? Date.now;
     this.#lastActivity = this.#now();
     const key = `hk:${randomHex(16)}`;
@@ -392,13 +410,18 @@ export class HubCore {
    */
   stats(): HubStats {
     let queuedEvents = 0;
-    for (const c of this.#byId.values()) queuedEvents += c.events.length;
+    let queuedCallbacks = 0;
+    for (const c of this.#byId.values()) {
+      queuedEvents += c.events.length;
+      queuedCallbacks += c.backlog.length;
+    }
     return {
       clients: this.#byId.size,
       pendingCalls: this.#pending.size,
       syncWaits: this.#syncTimers.size,
       deliveriesInFlight: this.#inFlight,
       queuedEvents,
+      queuedCallbacks,
       messages: this.#messages,
     };
   }
@@ -999,6 +1022,7 @@ export class HubCore {
     for (const c of [...this.#byId.values()]) {
       c.registered = false;
       c.events.length = 0;
+      c.backlog.length = 0;
       c.delivery?.close?.();
     }
     this.#byId.clear();
@@ -1024,6 +1048,8 @@ export class HubCore {
       lastActive: now,
       events: [],
       draining: false,
+      active: 0,
+      backlog: [],
       callsIn: new Set(),
       callsOut: new Set(),
       registered: true,
@@ -1126,9 +1152,10 @@ export class HubCore {
       recipient: recipient.id,
       mtype: msg["samp.mtype"],
     });
-    const delivery = recipient.delivery!;
-    this.#track(delivery.notification(sender.id, msg)).catch((e) =>
-      this.#deliveryFailed(recipient, "receiveNotification", e)
+    this.#deliver(
+      recipient,
+      (d) => d.notification(sender.id, msg),
+      (e) => this.#deliveryFailed(recipient, "receiveNotification", e),
     );
   }
 
@@ -1162,8 +1189,7 @@ export class HubCore {
       mtype: call.mtype,
       msgId,
     });
-    const delivery = recipient.delivery!;
-    this.#track(delivery.call(sender.id, msgId, msg)).catch((e) => {
+    this.#deliver(recipient, (d) => d.call(sender.id, msgId, msg), (e) => {
       this.#deliveryFailed(recipient, "receiveCall", e);
       // The recipient never got the call: answer the sender now instead of never.
       const maybeDelivered = e instanceof DeliveryError && e.maybeDelivered;
@@ -1187,10 +1213,43 @@ export class HubCore {
     }
     const sender = call.sender;
     if (!sender.registered || !sender.callable || !sender.delivery) return;
-    const delivery = sender.delivery;
-    this.#track(delivery.response(call.recipient.id, call.tag, response)).catch((e) =>
-      this.#deliveryFailed(sender, "receiveResponse", e)
+    this.#deliver(
+      sender,
+      (d) => d.response(call.recipient.id, call.tag, response),
+      (e) => this.#deliveryFailed(sender, "receiveResponse", e),
     );
+  }
+
+  /**
+   * Runs a callback to `client` when one of its slots is free: at most
+   * maxCallbacksPerClient at once, the rest in FIFO order behind them.
+   */
+  #deliver(
+    client: ClientRecord,
+    send: (delivery: Delivery) => Promise<void>,
+    failed: (error: unknown) => void,
+  ): void {
+    const start = () => {
+      const delivery = client.delivery;
+      if (!client.registered || !delivery) return;
+      client.active++;
+      this.#track(send(delivery)).catch(failed).finally(() => {
+        client.active--;
+        const next = client.backlog.shift();
+        if (next) next();
+      });
+    };
+    if (client.active < this.#maxActive) {
+      start();
+    } else if (client.backlog.length < this.#maxBacklog) {
+      client.backlog.push(start);
+    } else {
+      failed(
+        new DeliveryError(
+          `${client.id} has ${client.backlog.length} callbacks waiting: it is not keeping up`,
+        ),
+      );
+    }
   }
 
   #forget(msgId: string): void {
@@ -1208,6 +1267,7 @@ export class HubCore {
     this.#byId.delete(client.id);
     this.#subscriberCache.clear();
     client.events.length = 0;
+    client.backlog.length = 0;
     // Calls it will never answer: tell the callers now.
     for (const msgId of [...client.callsIn]) {
       const call = this.#pending.get(msgId);
@@ -1250,7 +1310,16 @@ export class HubCore {
           subscriptions: this.#visibleSubscriptions(viewer, alsoFor),
         });
       }
-      if (viewer.events.length >= this.#eventQueueLimit) viewer.events.shift();
+      if (viewer.events.length >= this.#eventQueueLimit) {
+        const dropped = viewer.events.shift()!;
+        this.#onActivity?.({
+          kind: "delivery-failed",
+          recipient: viewer.id,
+          callback: "receiveNotification",
+          error: `${this.#eventQueueLimit} hub events are waiting: dropped the oldest ` +
+            `(${dropped["samp.mtype"]})`,
+        });
+      }
       viewer.events.push(msg);
       this.#drainEvents(viewer);
     }
@@ -1302,7 +1371,7 @@ export class HubCore {
 
   #queuedEventCount(): number {
     let n = 0;
-    for (const c of this.#byId.values()) n += c.events.length;
+    for (const c of this.#byId.values()) n += c.events.length + c.backlog.length;
     return n;
   }
 
