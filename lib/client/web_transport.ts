@@ -64,7 +64,13 @@ export function webTransport(options: WebTransportOptions): HubTransport {
   const onError = options.onError ??
     ((e, cb) => console.error(`SAMP ${cb} handler failed: ${(e as Error)?.stack ?? e}`));
   const call = (name: string, args: SampValue[], signal?: AbortSignal, timeoutMs?: number) =>
-    xmlrpcRequest(url, `samp.webhub.${name}`, args, { signal, timeoutMs });
+    xmlrpcRequest(url, `samp.webhub.${name}`, args, {
+      signal,
+      timeoutMs,
+      // pullCallbacks wraps each message three levels deeper (list, callback, params)
+      // than the hub accepts it (64).
+      maxDepth: name === "pullCallbacks" ? 64 + 3 : undefined,
+    });
   return {
     profile: "web",
     async register(callOptions) {

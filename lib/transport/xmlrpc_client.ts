@@ -29,6 +29,13 @@ export interface XmlRpcRequestOptions {
    * a response with no fault is not parsed (the hub's callbacks use this).
    */
   ignoreResult?: boolean;
+  /**
+   * Largest response body read, in bytes: a longer one is cut off and the
+   * call fails. Default 64 MiB, or 64 KiB with `ignoreResult`.
+   */
+  maxResponseBytes?: number;
+  /** Deepest nesting of lists and maps accepted in the result. Default 64. */
+  maxDepth?: number;
 }
 
 // Browsers refuse to set User-Agent; they send their own.
@@ -57,7 +64,7 @@ export async function xmlrpcRequest(
   if (options.ignoreResult && !text.includes("<fault")) return "";
   let result;
   try {
-    result = decodeResponse(text);
+    result = decodeResponse(text, { maxDepth: options.maxDepth });
   } catch (e) {
     throw new TransportError(
       `${url} answered ${method} with something that is not an XML-RPC response: ${
@@ -97,7 +104,8 @@ async function post(
       body,
       signal: controller.signal,
     });
-    const text = await response.text();
+    const max = options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
+    const text = await readText(response, max, url, method);
     if (!response.ok) {
       throw new TransportError(
         `${url} answered ${method} with HTTP ${response.status} ${response.statusText}`,
@@ -140,4 +148,40 @@ function isRefused(e: unknown): boolean {
     }
   }
   return false;
+}
+
+/** Reads a response body as UTF-8 text, failing once it exceeds `max` bytes. */
+async function readText(
+  response: Response,
+  max: number,
+  url: string,
+  method: string,
+): Promise<string> {
+  const tooLong = () =>
+    new TransportError(
+      `${url} answered ${method} with more than ${max} bytes: the answer was cut off`,
+      url,
+    );
+  const declared = response.headers.get("content-length");
+  if (declared !== null) {
+    // HTTP framing stops the body at its declared length: read it in one go.
+    if (Number(declared) <= max) return await response.text();
+    await response.body?.cancel().catch(() => {});
+    throw tooLong();
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLong();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
