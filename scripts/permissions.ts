@@ -31,3 +31,21 @@ export const HUB_PERMISSIONS: readonly string[] = [
   "--allow-write",
   "--allow-env=HOME,USERPROFILE,SAMP_HUB",
 ];
+
+/**
+ * The permission flags of the `samp` command (`deno task samp`): the network
+ * (the hub, its own callback endpoint, URLs given to `samp load`), reading
+ * the lockfile and the files given to `samp load`, and the variables that
+ * locate the lockfile. It writes nothing and runs nothing.
+ *
+ * @example
+ * ```ts
+ * import { SAMP_PERMISSIONS } from "./permissions.ts";
+ * console.log(["deno", "run", ...SAMP_PERMISSIONS, "lib/tools/main.ts"].join(" "));
+ * ```
+ */
+export const SAMP_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-env=HOME,USERPROFILE,SAMP_HUB",
+];

@@ -202,6 +202,8 @@ export class SampClient implements AsyncDisposable {
   readonly #waiters = new Map<string, Waiter>();
   readonly #statusListeners = new Set<(change: ConnectionChange) => void>();
   readonly #clients = new ClientTracker();
+  /** Callbacks being handled, so close() can let their replies go out first. */
+  readonly #inFlight = new Set<Promise<void>>();
   /** msg-ids of calls being handled; true once answered by hand with reply(). */
   readonly #handling = new Map<string, boolean>();
   #connection?: HubConnection;
@@ -241,7 +243,10 @@ export class SampClient implements AsyncDisposable {
     return client;
   }
 
-  /** The live list of the other clients (and this one). */
+  /**
+   * The other clients (and this one): kept live from hub events when the
+   * client is callable, a snapshot taken at connection otherwise.
+   */
   get clients(): ClientTracker {
     return this.#clients;
   }
@@ -611,6 +616,15 @@ export class SampClient implements AsyncDisposable {
     clearTimeout(this.#retryTimer);
     clearInterval(this.#watchTimer);
     for (const w of [...this.#waiters.values()]) w.check();
+    // Let replies to calls already being handled go out (for at most 2 s).
+    if (this.#inFlight.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#inFlight]),
+        new Promise((r) => timer = setTimeout(r, 2000)),
+      ]);
+      clearTimeout(timer);
+    }
     const connection = this.#connection;
     this.#connection = undefined;
     try {
@@ -646,10 +660,10 @@ export class SampClient implements AsyncDisposable {
       if (this.#options.callable !== false) await connection.setCallable(this.#callbacks());
       if (Object.keys(this.#metadata).length > 0) await connection.declareMetadata(this.#metadata);
       this.#connection = connection;
-      if (this.#options.callable !== false) {
-        await this.#syncSubscriptions();
-        await this.#clients.load(connection);
-      }
+      if (this.#options.callable !== false) await this.#syncSubscriptions();
+      // A client that is not callable gets a snapshot; a callable one keeps
+      // it current from hub events.
+      await this.#clients.load(connection);
     } catch (e) {
       this.#connection = undefined;
       await connection.unregister({ timeoutMs: 2000 }).catch(() => connection.abandon());
@@ -679,8 +693,9 @@ export class SampClient implements AsyncDisposable {
 
   #callbacks(): CallbackHandler {
     return {
-      receiveNotification: (sender, message) => this.#dispatch(sender, undefined, message),
-      receiveCall: (sender, msgId, message) => this.#dispatch(sender, msgId, message),
+      receiveNotification: (sender, message) =>
+        this.#track(this.#dispatch(sender, undefined, message)),
+      receiveCall: (sender, msgId, message) => this.#track(this.#dispatch(sender, msgId, message)),
       receiveResponse: (responder, tag, response) => {
         const w = this.#waiters.get(tag);
         if (!w) return;
@@ -688,6 +703,11 @@ export class SampClient implements AsyncDisposable {
         w.check();
       },
     };
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    return work.finally(() => this.#inFlight.delete(work));
   }
 
   async #dispatch(senderId: string, msgId: string | undefined, message: Message): Promise<void> {

@@ -1,0 +1,82 @@
+/**
+ * `samp`: everyday SAMP tools from the command line (send, snoop, clients,
+ * monitor, load). Run it from source with `deno task samp …`.
+ *
+ * @module
+ */
+
+import { clients, CLIENTS_HELP, monitor, MONITOR_HELP } from "./clients.ts";
+import { EXIT, explain } from "./_common.ts";
+import { load, LOAD_HELP } from "./load.ts";
+import { send, SEND_HELP } from "./send.ts";
+import { snoop, SNOOP_HELP } from "./snoop.ts";
+import { VERSION } from "../version.ts";
+
+const COMMANDS: Record<string, [(args: string[]) => Promise<number>, string]> = {
+  send: [send, SEND_HELP],
+  snoop: [snoop, SNOOP_HELP],
+  clients: [clients, CLIENTS_HELP],
+  monitor: [monitor, MONITOR_HELP],
+  load: [load, LOAD_HELP],
+};
+
+/**
+ * The `samp --help` text.
+ *
+ * @example
+ * ```ts
+ * import { SAMP_USAGE } from "./main.ts";
+ * console.log(SAMP_USAGE);
+ * ```
+ */
+export const SAMP_USAGE = `samp ${VERSION}: everyday SAMP tools
+
+Usage: samp COMMAND [options]     (samp COMMAND --help for each)
+
+  send MTYPE [K=V ...]   send one message (sync, async or notify) and show the replies
+  snoop [PATTERN ...]    print the messages this client receives
+  clients                list the registered clients
+  monitor                the client list, kept live from hub events
+  load FILE|URL          send a VOTable or FITS file to the tools that show it
+
+The hub is found through $SAMP_HUB or ~/.samp (or --lockfile PATH).`;
+
+/**
+ * Runs `samp` with `args`; returns the exit status.
+ *
+ * @example
+ * ```ts ignore
+ * import { runSampCli } from "./main.ts";
+ * Deno.exit(await runSampCli(["clients"]));
+ * ```
+ */
+export async function runSampCli(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(SAMP_USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(`samp ${VERSION}`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!Object.hasOwn(COMMANDS, name) || !command) {
+    console.error(`samp: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command[0](rest);
+  } catch (e) {
+    const parseError = (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const { code, message } = parseError
+      ? { code: EXIT.usage, message: `${(e as Error).message} (see samp ${name} --help)` }
+      : explain(e);
+    console.error(`samp ${name}: ${message}`);
+    return code;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await runSampCli(Deno.args));
+}

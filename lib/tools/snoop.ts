@@ -1,0 +1,113 @@
+// `samp snoop`: print every message received.
+
+import { parseArgs } from "node:util";
+import { isMTypePattern, matchScore } from "../mtype.ts";
+import type { IncomingMessage } from "../client/client.ts";
+import { COMMON_FLAGS, COMMON_HELP, connect, EXIT, pretty, UsageError } from "./_common.ts";
+
+export const SNOOP_HELP = `samp snoop: print the messages this client receives
+
+Usage: samp snoop [PATTERN ...] [options]
+
+  PATTERN           MTypes to subscribe to: a.b.c, a.b.* or * (the default);
+                    hub events (samp.hub.event.*) are shown when a pattern covers them
+  --count N         stop after N messages
+  --json            one JSON object per line: {time, sender, name, msgId?, message}
+${COMMON_HELP}
+
+Calls are answered with samp.warning ("samp snoop only prints messages").
+Stop with Ctrl-C.`;
+
+// The hub events the client library handles itself; named exactly here so
+// a snooper sees them too.
+const HUB_MTYPES = [
+  "samp.hub.event.register",
+  "samp.hub.event.unregister",
+  "samp.hub.event.metadata",
+  "samp.hub.event.subscriptions",
+  "samp.hub.event.shutdown",
+  "samp.hub.disconnect",
+];
+
+/** Runs `samp snoop`; returns the exit code. */
+export async function snoop(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON_FLAGS, count: { type: "string" }, json: { type: "boolean" } },
+  });
+  if (values.help) {
+    console.log(SNOOP_HELP);
+    return EXIT.ok;
+  }
+  const patterns = positionals.length > 0 ? positionals : ["*"];
+  for (const p of patterns) {
+    if (!isMTypePattern(p)) {
+      throw new UsageError(`"${p}" is not an MType pattern (a.b.c, a.b.* or *)`);
+    }
+  }
+  const limit = values.count === undefined ? Infinity : Number(values.count);
+  if (!(limit > 0)) {
+    throw new UsageError(`--count must be a positive number, not "${values.count}"`);
+  }
+
+  await using client = await connect(values, {
+    name: "samp-snoop",
+    description: "samp snoop (sampkit command line): prints what it receives",
+  });
+  const stop = new AbortController();
+  let seen = 0;
+  const show = (m: IncomingMessage) => {
+    if (values.json) {
+      console.log(JSON.stringify({
+        time: new Date().toISOString(),
+        sender: m.senderId,
+        name: m.senderName,
+        ...(m.msgId ? { msgId: m.msgId } : {}),
+        message: m.message,
+      }));
+    } else {
+      const from = m.senderName ? `${m.senderId} (${m.senderName})` : m.senderId;
+      const kind = m.msgId ? `call ${m.msgId}` : "notify";
+      console.log(
+        `${new Date().toISOString()} ${from} ${kind} ${m.mtype}${pretty(m.params, "  ")}`,
+      );
+    }
+    if (++seen >= limit) stop.abort();
+    if (m.msgId) {
+      return {
+        "samp.status": "samp.warning",
+        "samp.result": {},
+        "samp.error": { "samp.errortxt": "samp snoop only prints messages" },
+      };
+    }
+  };
+  for (const p of patterns) await client.on(p, show);
+  for (const m of HUB_MTYPES) {
+    if (patterns.some((p) => matchScore(p, m) >= 0) && !patterns.includes(m)) {
+      await client.on(m, show);
+    }
+  }
+  if (!values.json) {
+    console.error(`snooping on ${patterns.join(", ")} as ${client.id} (Ctrl-C to stop)`);
+  }
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  const lost = new Promise<void>((resolve) =>
+    client.onConnectionChange((c) => {
+      if (!c.connected) {
+        console.error(`samp snoop: ${c.reason}`);
+        resolve();
+      }
+    })
+  );
+  try {
+    await Promise.race([
+      new Promise<void>((r) => stop.signal.addEventListener("abort", () => r(), { once: true })),
+      lost,
+    ]);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  return client.connected ? EXIT.ok : EXIT.noHub;
+}

@@ -1,0 +1,267 @@
+// The `samp` command's subcommands, run as a person would: subprocesses
+// against a real samp_hub, with stand-in receivers.
+
+import assert from "node:assert/strict";
+import { SampClient } from "../client.ts";
+import { childEnv, collect, ROOT, spawnHub, waitFor } from "./_helpers.ts";
+import type { HubProcess } from "./_helpers.ts";
+import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
+
+const MAIN = `${ROOT}lib/tools/main.ts`;
+
+function samp(hub: HubProcess | undefined, args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--config=${ROOT}deno.json`,
+      ...SAMP_PERMISSIONS,
+      MAIN,
+      ...args,
+    ],
+    env: childEnv(
+      hub?.dir ?? "/nonexistent",
+      hub ? { SAMP_HUB: `std-lockurl:file://${hub.lockfile}` } : {},
+    ),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return { child, out: collect(child) };
+}
+
+async function run(
+  hub: HubProcess | undefined,
+  args: string[],
+): Promise<{ code: number; text: string }> {
+  const { out } = samp(hub, args);
+  const code = await out.wait(30000);
+  return { code, text: out.text() };
+}
+
+async function withHub(fn: (hub: HubProcess) => Promise<void>): Promise<void> {
+  const hub = await spawnHub();
+  try {
+    await fn(hub);
+  } finally {
+    assert.equal(await hub.stop(), 0);
+    await Deno.remove(hub.dir, { recursive: true });
+  }
+}
+
+Deno.test("samp send calls a client by name and prints its reply; --json prints one object per recipient", () =>
+  withHub(async (hub) => {
+    await using topcat = await SampClient.connect({ lockfile: hub.lockfile, name: "topcat" });
+    await topcat.on("test.echo", (m) => ({ echoed: m.params.word }));
+    const text = await run(hub, ["send", "test.echo", "word=hello", "--to", "TOPCAT"]);
+    assert.equal(text.code, 0, text.text);
+    assert.match(text.text, new RegExp(`${topcat.id} \\(topcat\\): samp.ok`));
+    assert.match(text.text, /echoed: "hello"/);
+    const json = await run(hub, [
+      "send",
+      "test.echo",
+      "--params",
+      '{"word": 42}',
+      "--json",
+      "--mode",
+      "async",
+    ]);
+    assert.equal(json.code, 0, json.text);
+    const line = JSON.parse(json.text.trim());
+    assert.equal(line.recipient, topcat.id);
+    assert.deepEqual(line.response["samp.result"], { echoed: "42" });
+  }));
+
+Deno.test("samp send --mode notify reports who got it; exit codes tell refusals and bad input apart", () =>
+  withHub(async (hub) => {
+    await using viewer = await SampClient.connect({ lockfile: hub.lockfile, name: "ds9" });
+    const got: string[] = [];
+    await viewer.on("coord.pointAt.sky", (m) => void got.push(`${m.params.ra} ${m.params.dec}`));
+    await viewer.on("image.load.fits", () => {
+      throw new Error("no such file");
+    });
+    const ok = await run(hub, [
+      "send",
+      "coord.pointAt.sky",
+      "ra=83.6",
+      "dec=-5.4",
+      "--mode",
+      "notify",
+    ]);
+    assert.equal(ok.code, 0, ok.text);
+    assert.match(ok.text, /\(ds9\): sent/);
+    await waitFor(() => got.length === 1);
+    assert.deepEqual(got, ["83.6 -5.4"]);
+    const error = await run(hub, [
+      "send",
+      "image.load.fits",
+      "url=file:///nope.fits",
+      "--to",
+      "ds9",
+    ]);
+    assert.equal(error.code, 1, "an error response is a failure");
+    assert.match(error.text, /samp.error[\s\S]*no such file/);
+    const nobody = await run(hub, ["send", "nobody.listens"]);
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.text, /no client is subscribed to nobody.listens/);
+    const unknown = await run(hub, ["send", "a.b", "--to", "aladin"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.text, /no client "aladin" is registered; there are: .*ds9/);
+    const bad = await run(hub, ["send", "a.b", "notkeyvalue"]);
+    assert.equal(bad.code, 2);
+    const mode = await run(hub, ["send", "a.b", "--mode", "loud"]);
+    assert.equal(mode.code, 2);
+    assert.match(mode.text, /--mode must be sync, async or notify/);
+  }));
+
+Deno.test("samp commands with no hub running exit 3 and say how to start one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await run({ dir, lockfile: `${dir}/none.samp` } as HubProcess, ["clients"]);
+    assert.equal(r.code, 3);
+    assert.match(r.text, /no SAMP hub is running .*samp_hub/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("samp snoop prints what it receives, as JSON lines with --json", () =>
+  withHub(async (hub) => {
+    const { child, out } = samp(hub, ["snoop", "test.*", "--json", "--count", "2"]);
+    await using sender = await SampClient.connect({ lockfile: hub.lockfile, name: "sender" });
+    const snooper = await waitFor(
+      () => {
+        const c = sender.clients.byName("samp-snoop");
+        return c && "test.*" in c.subscriptions ? c : undefined;
+      },
+      15000,
+      "the snooper and its subscriptions",
+    );
+    await sender.notify(snooper.id, "test.one", { n: "1" });
+    const r = await sender.call(snooper.id, "test.two", {}, { timeout: 5 });
+    assert.equal(r["samp.status"], "samp.warning", JSON.stringify(r));
+    assert.equal(await out.wait(15000), 0, out.text());
+    const lines = out.text().trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.message["samp.mtype"]), ["test.one", "test.two"]);
+    assert.equal(lines[0].name, "sender");
+    assert.ok(lines[1].msgId);
+    void child;
+  }));
+
+Deno.test("samp clients lists names and subscriptions; samp monitor follows changes live", () =>
+  withHub(async (hub) => {
+    await using topcat = await SampClient.connect({ lockfile: hub.lockfile, name: "topcat" });
+    await topcat.on("table.load.votable", () => {});
+    const list = await run(hub, ["clients", "--json"]);
+    assert.equal(list.code, 0, list.text);
+    const clients = JSON.parse(list.text);
+    const t = clients.find((c: { id: string }) => c.id === topcat.id);
+    assert.equal(t.name, "topcat");
+    assert.ok("table.load.votable" in t.subscriptions);
+    const text = await run(hub, ["clients", "--subscriptions"]);
+    assert.match(text.text, new RegExp(`${topcat.id} +topcat`));
+    assert.match(text.text, / {4}table\.load\.votable/);
+
+    const { child, out } = samp(hub, ["monitor", "--json"]);
+    await waitFor(
+      () => out.text().includes(`"id":"${topcat.id}"`),
+      15000,
+      "monitor's first listing",
+    );
+    const late = await SampClient.connect({ lockfile: hub.lockfile, name: "aladin" });
+    const lateId = late.id;
+    await waitFor(
+      () => out.text().includes(`"change":"register","id":"${lateId}"`),
+      5000,
+      "a register line",
+    );
+    await late.close();
+    await waitFor(
+      () => out.text().includes(`"change":"unregister","id":"${lateId}"`),
+      5000,
+      "an unregister line",
+    );
+    child.kill("SIGINT");
+    assert.equal(await out.wait(10000), 0);
+  }));
+
+/** A minimal FITS file: a primary header with `cards`, padded to 2880 bytes, plus `extra`. */
+function fits(cards: string[], extra = ""): Uint8Array {
+  const header = [...cards, "END"].map((c) => c.padEnd(80)).join("");
+  const block = (s: string) => s.padEnd(Math.ceil(s.length / 2880) * 2880 || 2880);
+  return new TextEncoder().encode(block(header) + extra);
+}
+
+Deno.test("samp load picks the MType from the content: VOTable, FITS image, FITS table", () =>
+  withHub(async (hub) => {
+    await using tool = await SampClient.connect({ lockfile: hub.lockfile, name: "viewer" });
+    const got: string[] = [];
+    for (const mtype of ["table.load.votable", "image.load.fits", "table.load.fits"]) {
+      await tool.on(mtype, (m) => void got.push(`${m.mtype} ${m.params.url}`));
+    }
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/t.xml`,
+        `<?xml version="1.0"?>\n<VOTABLE version="1.4"></VOTABLE>`,
+      );
+      await Deno.writeFile(
+        `${dir}/img.fits`,
+        fits([
+          "SIMPLE  =                    T",
+          "BITPIX  =                   16",
+          "NAXIS   =                    2",
+          "NAXIS1  =                   10",
+          "NAXIS2  =                   10",
+        ]),
+      );
+      await Deno.writeFile(
+        `${dir}/tab.fits`,
+        fits([
+          "SIMPLE  =                    T",
+          "BITPIX  =                    8",
+          "NAXIS   =                    0",
+          "EXTEND  =                    T",
+        ], ["XTENSION= 'BINTABLE'", "END"].map((c) => c.padEnd(80)).join("")),
+      );
+      await Deno.writeTextFile(`${dir}/notes.txt`, "just text");
+      for (const f of ["t.xml", "img.fits", "tab.fits"]) {
+        const r = await run(hub, ["load", `${dir}/${f}`, "--to", "viewer"]);
+        assert.equal(r.code, 0, r.text);
+        assert.match(r.text, /\(viewer\): loaded/);
+      }
+      assert.deepEqual(got.map((g) => g.split(" ")[0]), [
+        "table.load.votable",
+        "image.load.fits",
+        "table.load.fits",
+      ]);
+      assert.match(got[0], /^table\.load\.votable file:\/\/localhost\/.*t\.xml$/);
+      const text = await run(hub, ["load", `${dir}/notes.txt`]);
+      assert.equal(text.code, 2);
+      assert.match(text.text, /neither a VOTable nor a FITS file/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
+Deno.test("samp --help lists the commands and every command has --help", async () => {
+  const top = await run(undefined, ["--help"]);
+  assert.equal(top.code, 0);
+  for (const c of ["send", "snoop", "clients", "monitor", "load"]) {
+    assert.match(top.text, new RegExp(`^  ${c}`, "m"));
+    const h = await run(undefined, [c, "--help"]);
+    assert.equal(h.code, 0, c);
+    assert.match(h.text, new RegExp(`^samp ${c}:`));
+  }
+  const unknown = await run(undefined, ["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.text, /unknown command "frobnicate"/);
+});
+
+Deno.test("deno.json's samp task runs the tool with exactly SAMP_PERMISSIONS", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const words = (config.tasks.samp as string).split(/\s+/);
+  assert.deepEqual(words.filter((w) => w.startsWith("--allow")), [...SAMP_PERMISSIONS]);
+  assert.equal(words.at(-1), "lib/tools/main.ts");
+});
