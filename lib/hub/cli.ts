@@ -71,6 +71,9 @@ Usage: samp_hub [options]
   -t, --timeout SECONDS      stop after SECONDS without activity (default 0: never)
   -c, --client-timeout SECONDS
                              disconnect clients silent for SECONDS (default 0: never)
+      --max-body BYTES       largest request accepted (default 64 MiB; Web Profile:
+                             at most 8 MiB); K, M and G suffixes allowed
+      --body-timeout SECONDS time allowed for a request body to arrive (default 30)
   -L, --log-level LEVEL      OFF, ERROR, WARNING, INFO or DEBUG (default INFO)
   -O, --log-output FILE      append the log to FILE instead of stderr
   -h, --help                 show this help
@@ -97,6 +100,8 @@ const OPTIONS = {
   "web-auth": { type: "string" },
   "web-allow-origin": { type: "string", multiple: true },
   "web-mtypes": { type: "string" },
+  "max-body": { type: "string" },
+  "body-timeout": { type: "string" },
   timeout: { type: "string", short: "t" },
   "client-timeout": { type: "string", short: "c" },
   "log-level": { type: "string", short: "L" },
@@ -180,6 +185,14 @@ export function parseHubArgs(args: string[]): HubCommand {
         clientTimeout: v["client-timeout"] === undefined
           ? 0
           : seconds(v["client-timeout"], "--client-timeout"),
+        limits: {
+          maxBodyBytes: v["max-body"] === undefined
+            ? undefined
+            : bytes(v["max-body"], "--max-body"),
+          bodyTimeoutMs: v["body-timeout"] === undefined
+            ? undefined
+            : positiveSeconds(v["body-timeout"], "--body-timeout") * 1000,
+        },
       },
       logLevel: level as LogLevel,
       logOutput: v["log-output"],
@@ -239,6 +252,13 @@ export async function runHubCli(args: string[]): Promise<number> {
           port: command.webPort,
           authorizer: webAuthorizer(command),
           safeMTypes: command.webMTypes,
+          limits: {
+            maxBodyBytes: Math.min(
+              command.options.limits?.maxBodyBytes ?? Infinity,
+              8 * 1024 * 1024,
+            ),
+            bodyTimeoutMs: command.options.limits?.bodyTimeoutMs,
+          },
         }
         : undefined,
     });
@@ -271,6 +291,24 @@ function webAuthorizer(command: Extract<HubCommand, { kind: "run" }>): Authorize
     write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
   });
   return command.webAllowOrigins.length > 0 ? withAllowList(command.webAllowOrigins, base) : base;
+}
+
+function bytes(s: string, flag: string): number {
+  const m = /^(\d+)([KMG]i?B?)?$/i.exec(s.trim());
+  const unit = m?.[2]?.[0]?.toUpperCase();
+  const n = m
+    ? Number(m[1]) * (unit === "K" ? 1024 : unit === "M" ? 1024 ** 2 : unit === "G" ? 1024 ** 3 : 1)
+    : NaN;
+  if (!(n >= 1024)) {
+    throw new Error(`${flag} must be a size of at least 1024 bytes, like 16M, not "${s}"`);
+  }
+  return n;
+}
+
+function positiveSeconds(s: string, flag: string): number {
+  const n = seconds(s, flag);
+  if (n === 0) throw new Error(`${flag} must be more than 0 seconds, not "${s}"`);
+  return n;
 }
 
 function port(s: string, flag: string): number {
