@@ -1,6 +1,7 @@
 /**
  * `deno task compile [--target T]… [--all]`: builds the standalone `samp_hub`
- * into `dist/`, with the permissions of `scripts/permissions.ts` baked in.
+ * and `samp` into `dist/`, with the permissions of `scripts/permissions.ts`
+ * baked in.
  *
  * `deno compile` downloads the matching Deno runtime (denort) for each
  * target. Where that download is impossible, this says so in one line and
@@ -10,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { HUB_PERMISSIONS } from "./permissions.ts";
+import { HUB_PERMISSIONS, SAMP_PERMISSIONS } from "./permissions.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -36,44 +37,54 @@ for (const t of values.target ?? []) {
 }
 const targets: (string | undefined)[] = values.all ? TARGETS : values.target ?? [undefined];
 const root = new URL("..", import.meta.url);
+/** The two programs: the hub, and the everyday tools. */
+const PROGRAMS = [
+  { name: "samp_hub", entry: "hub.ts", permissions: HUB_PERMISSIONS },
+  { name: "samp", entry: "lib/tools/main.ts", permissions: SAMP_PERMISSIONS },
+];
 let failed = 0;
 for (const target of targets) {
   const suffix = target ? `-${target}` : "";
   const exe = target?.includes("windows") ? ".exe" : "";
-  const output = `${values.out}/samp_hub${suffix}${exe}`;
-  const args = [
-    "compile",
-    "--no-check=remote",
-    ...HUB_PERMISSIONS,
-    "--output",
-    output,
-    ...(target ? ["--target", target] : []),
-    "hub.ts",
-  ];
-  const result = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(result.stderr);
-  if (result.success) {
-    console.log(`built ${output} (${target ?? Deno.build.target})`);
-    continue;
-  }
-  failed++;
-  const download = /https?:\/\/\S*denort\S*/.exec(err)?.[0];
-  if (download && /error sending request|dns error|Connect|timed out|404/i.test(err)) {
-    console.error(
-      `compile: samp_hub${suffix} not built: deno compile must download its runtime ` +
-        `(${download}) and this machine cannot reach it; run \`deno task compile\` on a ` +
-        "machine with internet access, or set DENORT_BIN to a local denort binary",
-    );
-  } else {
+  for (const [i, program] of PROGRAMS.entries()) {
+    const output = `${values.out}/${program.name}${suffix}${exe}`;
+    const args = [
+      "compile",
+      "--no-check=remote",
+      ...program.permissions,
+      "--output",
+      output,
+      ...(target ? ["--target", target] : []),
+      program.entry,
+    ];
+    const result = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(result.stderr);
+    if (result.success) {
+      console.log(`built ${output} (${target ?? Deno.build.target})`);
+      continue;
+    }
+    failed++;
+    const download = /https?:\/\/\S*denort\S*/.exec(err)?.[0];
+    if (download && /error sending request|dns error|Connect|timed out|404/i.test(err)) {
+      // Every program of this target needs the same runtime: say it once.
+      const names = PROGRAMS.slice(i).map((p) => `${p.name}${suffix}`).join(" and ");
+      console.error(
+        `compile: ${names} not built: deno compile must download its runtime ` +
+          `(${download}) and this machine cannot reach it; run \`deno task compile\` on a ` +
+          "machine with internet access, or set DENORT_BIN to a local denort binary",
+      );
+      failed += PROGRAMS.length - i - 1;
+      break;
+    }
     const first = err.split("\n").map((l) => l.trim())
       .find((l) => l.startsWith("error:")) ?? err.trim().split("\n")[0];
-    console.error(`compile: samp_hub${suffix} not built: ${first}`);
+    console.error(`compile: ${program.name}${suffix} not built: ${first}`);
   }
 }
 Deno.exit(failed === 0 ? 0 : 1);

@@ -4,7 +4,7 @@
 // builds a working binary or says in one line why it could not.
 
 import assert from "node:assert/strict";
-import { HUB_PERMISSIONS } from "../scripts/permissions.ts";
+import { HUB_PERMISSIONS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import {
   childEnv,
   collect,
@@ -81,16 +81,23 @@ Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS to deno compile for
     assert.equal(result.code, 0, stderr);
     const commands = stdout.split("\n").filter((l) => l.startsWith("FAKE-COMMAND "))
       .map((l) => JSON.parse(l.slice("FAKE-COMMAND ".length)));
-    assert.equal(commands.length, 5, `one deno compile per target:\n${stdout}`);
+    assert.equal(commands.length, 10, `two programs per target:\n${stdout}`);
     const targets = [];
     for (const { cmd, args, cwd } of commands as { cmd: string; args: string[]; cwd: string }[]) {
       assert.equal(cmd, Deno.execPath());
       assert.equal(new URL(cwd).pathname, ROOT);
       assert.equal(args[0], "compile");
-      assert.equal(args.at(-1), "hub.ts");
-      assert.deepEqual(sorted(args.filter(isPermissionFlag)), sorted(HUB_PERMISSIONS));
-      assert.match(args[args.indexOf("--output") + 1], new RegExp(`^${out}/samp_hub-`));
-      targets.push(args[args.indexOf("--target") + 1]);
+      const hub = args.at(-1) === "hub.ts";
+      assert.equal(args.at(-1), hub ? "hub.ts" : "lib/tools/main.ts");
+      assert.deepEqual(
+        sorted(args.filter(isPermissionFlag)),
+        sorted(hub ? HUB_PERMISSIONS : SAMP_PERMISSIONS),
+      );
+      assert.match(
+        args[args.indexOf("--output") + 1],
+        new RegExp(`^${out}/${hub ? "samp_hub" : "samp"}-`),
+      );
+      if (hub) targets.push(args[args.indexOf("--target") + 1]);
     }
     assert.deepEqual(sorted(targets), [
       "aarch64-apple-darwin",
@@ -191,7 +198,7 @@ Deno.test("deno task compile builds a dist/samp_hub that answers --help, or says
       assert.equal(stdout, "");
       assert.match(
         stderr,
-        /^compile: samp_hub not built: deno compile must download its runtime \(https:\/\/\S+denort\S+\) and this machine cannot reach it;[^\n]*DENORT_BIN[^\n]*\n$/,
+        /^compile: samp_hub and samp not built: deno compile must download its runtime \(https:\/\/\S+denort\S+\) and this machine cannot reach it;[^\n]*DENORT_BIN[^\n]*\n$/,
       );
       const dist = await exists(`${ROOT}dist`)
         ? await Array.fromAsync(Deno.readDir(`${ROOT}dist`))
