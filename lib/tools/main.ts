@@ -1,12 +1,13 @@
 /**
  * `samp`: everyday SAMP tools from the command line (send, snoop, clients,
- * monitor, load). Run it from source with `deno task samp …`.
+ * monitor, load, hubtest). Run it from source with `deno task samp …`.
  *
  * @module
  */
 
 import { clients, CLIENTS_HELP, monitor, MONITOR_HELP } from "./clients.ts";
 import { EXIT, explain } from "./_common.ts";
+import { hubtest, HUBTEST_HELP } from "./hubtest.ts";
 import { load, LOAD_HELP } from "./load.ts";
 import { send, SEND_HELP } from "./send.ts";
 import { snoop, SNOOP_HELP } from "./snoop.ts";
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, [(args: string[]) => Promise<number>, string]> = 
   clients: [clients, CLIENTS_HELP],
   monitor: [monitor, MONITOR_HELP],
   load: [load, LOAD_HELP],
+  hubtest: [hubtest, HUBTEST_HELP],
 };
 
 /**
@@ -38,6 +40,7 @@ Usage: samp COMMAND [options]     (samp COMMAND --help for each)
   clients                list the registered clients
   monitor                the client list, kept live from hub events
   load FILE|URL          send a VOTable or FITS file to the tools that show it
+  hubtest                check a hub against the SAMP 1.3 hub API, check by check
 
 The hub is found through $SAMP_HUB or ~/.samp (or --lockfile PATH).`;
 
