@@ -2,6 +2,7 @@
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
 import { HUB_PERMISSIONS } from "../scripts/permissions.ts";
+import { collectOutput } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
@@ -130,50 +131,8 @@ export function startHubProcess(
   }).spawn();
 }
 
-/** Collects a child's stdout+stderr; `wait` resolves with its exit code. */
-export function collect(child: Deno.ChildProcess): {
-  text(): string;
-  code: number | undefined;
-  wait(ms: number): Promise<number>;
-} {
-  let text = "";
-  const state = { code: undefined as number | undefined };
-  const decoder = () => new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const d = decoder();
-    for await (const chunk of stream) text += d.decode(chunk, { stream: true });
-  };
-  const done = Promise.all([pump(child.stdout), pump(child.stderr), child.status]).then(
-    ([, , status]) => {
-      state.code = status.code;
-      return status.code;
-    },
-  );
-  return {
-    text: () => text,
-    get code() {
-      return state.code;
-    },
-    async wait(ms: number) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* gone */ }
-          reject(new Error(`process did not exit within ${ms} ms:\n${text}`));
-        }, ms);
-      });
-      try {
-        return await Promise.race([done, timeout]);
-      } finally {
-        clearTimeout(timer);
-        // make sure the streams are drained even after a kill
-        await done.catch(() => {});
-      }
-    },
-  };
-}
+/** Collects a child's stdout+stderr; `wait` resolves with its exit code (SIGKILL after `ms`). */
+export const collect = collectOutput;
 
 export interface Received {
   method: string;

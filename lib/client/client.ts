@@ -441,9 +441,7 @@ export class SampClient implements AsyncDisposable {
     b?: SampMap | RequestOptions,
     c?: RequestOptions,
   ): Promise<Response> {
-    const [message, options] = typeof a === "string"
-      ? [toMessage(a, b as SampMap), c]
-      : [a, b as RequestOptions];
+    const [message, options] = messageArgs(a, b, c);
     const hub = this.#hub();
     if (this.#options.callable === false) {
       return await hub.callAndWait(recipientId, message, options?.timeout ?? 0, {
@@ -489,9 +487,7 @@ export class SampClient implements AsyncDisposable {
     b?: SampMap | RequestOptions,
     c?: RequestOptions,
   ): Promise<CallAllResult> {
-    const [message, options] = typeof a === "string"
-      ? [toMessage(a, b as SampMap), c]
-      : [a, b as RequestOptions];
+    const [message, options] = messageArgs(a, b, c);
     if (this.#options.callable === false) {
       throw new Error("callAll needs a callable client: connect with callable: true");
     }
@@ -537,9 +533,7 @@ export class SampClient implements AsyncDisposable {
     b?: SampMap | RequestOptions,
     c?: RequestOptions,
   ): Promise<Response> {
-    const [message, options] = typeof a === "string"
-      ? [toMessage(a, b as SampMap), c]
-      : [a, b as RequestOptions];
+    const [message, options] = messageArgs(a, b, c);
     return await this.#hub().callAndWait(recipientId, message, options?.timeout ?? 0, {
       signal: options?.signal,
     });
@@ -859,6 +853,15 @@ export class SampClient implements AsyncDisposable {
       }
     }, this.#interval());
   }
+}
+
+/** The (mtype, params, options) or (message, options) forms of the send methods. */
+function messageArgs(
+  a: string | Message,
+  b?: SampMap | RequestOptions,
+  c?: RequestOptions,
+): [Message, RequestOptions | undefined] {
+  return typeof a === "string" ? [toMessage(a, b as SampMap), c] : [a, b as RequestOptions];
 }
 
 function toMessage(a: string | Message, params?: SampValue): Message {
