@@ -33,6 +33,15 @@ export {
 } from "./lib/hub/consent.ts";
 export { DEFAULT_WEB_SAFE_MTYPES, webMTypePolicy } from "./lib/hub/web_restrictions.ts";
 export {
+  type ConsentEvent,
+  createHubPage,
+  type HubPage,
+  type HubPageOptions,
+  type PageConsent,
+  pageConsent,
+  type PendingConsent,
+} from "./lib/hub/page.ts";
+export {
   createWebProfile,
   type WebProfile,
   type WebProfileOptions,

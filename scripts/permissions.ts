@@ -10,8 +10,10 @@
  * - `--allow-read`, `--allow-write`: the lockfile, which `--lockfile` or
  *   `SAMP_HUB` may put anywhere, and `--log-output`.
  * - `--allow-env=HOME,USERPROFILE,SAMP_HUB`: finding the default lockfile.
+ * - `--allow-run=xdg-open,open,cmd`: `--open` opens the hub page in the
+ *   browser with the system's opener (only those three commands).
  *
- * Nothing else: no subprocesses, no FFI, no system information.
+ * Nothing else: no other subprocesses, no FFI, no system information.
  *
  * @module
  */
@@ -30,6 +32,7 @@ export const HUB_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=HOME,USERPROFILE,SAMP_HUB",
+  "--allow-run=xdg-open,open,cmd",
 ];
 
 /**

@@ -155,7 +155,8 @@ for (const missing of HUB_PERMISSIONS) {
     const dir = await Deno.makeTempDir({ prefix: "samp-perm-test-" });
     try {
       // No --lockfile: the default $HOME/.samp, so HOME must be read (env).
-      const child = startHubProcess([], {
+      // Only --open runs anything, so that is what needs --allow-run.
+      const child = startHubProcess(flag === "--allow-run" ? ["--open"] : [], {
         dir,
         permissions: HUB_PERMISSIONS.filter((p) => p !== missing),
       });

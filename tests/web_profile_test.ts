@@ -457,7 +457,7 @@ Deno.test("a long poll in progress receives samp.hub.event.shutdown when the hub
   }
 });
 
-Deno.test("samp_hub runs the Web Profile: --web-auth accept admits pages, no terminal means reject", async () => {
+Deno.test("samp_hub runs the Web Profile: --web-auth accept admits pages, no terminal means ask on the hub page (or reject with --no-page)", async () => {
   const accept = await spawnHub(["--web-port", "0", "--web-auth", "accept"]);
   try {
     const web = /^Web Profile at (\S+)$/m.exec(accept.output())?.[1];
@@ -469,15 +469,36 @@ Deno.test("samp_hub runs the Web Profile: --web-auth accept admits pages, no ter
     assert.equal(await accept.stop(), 0);
     await Deno.remove(accept.dir, { recursive: true });
   }
-  // stdin is not a terminal here, so nobody could be asked: pages are refused.
-  const noTty = await spawnHub(["--web-port", "0"]);
+  // stdin is not a terminal here and there is no hub page: pages are refused.
+  const noTty = await spawnHub(["--web-port", "0", "--no-page"]);
   try {
     const web = /^Web Profile at (\S+)$/m.exec(noTty.output())?.[1];
     assert.ok(web, noTty.output());
+    assert.doesNotMatch(noTty.output(), /hub page:/);
     await assert.rejects(webCall(web, "register", { "samp.name": "page" }), /Registration refused/);
   } finally {
     assert.equal(await noTty.stop(), 0);
     await Deno.remove(noTty.dir, { recursive: true });
+  }
+  // With the hub page (the default), the request waits there for the user.
+  const paged = await spawnHub(["--web-port", "0"]);
+  try {
+    const web = /^Web Profile at (\S+)$/m.exec(paged.output())?.[1];
+    assert.ok(web, paged.output());
+    const page = await waitFor(() => /^hub page: (\S+)$/m.exec(paged.output())?.[1]);
+    const asking = webCall(web, "register", { "samp.name": "page" });
+    asking.catch(() => {});
+    const pending = await waitFor(async () =>
+      (await (await fetch(`${page}state`)).json()).consent[0]
+    );
+    assert.equal(pending.name, "page");
+    const r = await fetch(`${page}consent/${pending.id}`, { method: "POST", body: "reject" });
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+    await assert.rejects(asking, /Registration refused: rejected on the hub page/);
+  } finally {
+    assert.equal(await paged.stop(), 0);
+    await Deno.remove(paged.dir, { recursive: true });
   }
 });
 

@@ -10,6 +10,7 @@ import { VERSION } from "../version.ts";
 import { type Hub, type HubOptions, startHub } from "./server.ts";
 import { acceptAll, type Authorizer, rejectAll, terminalPrompt, withAllowList } from "./consent.ts";
 import { isMTypePattern } from "../mtype.ts";
+import { pageConsent } from "./page.ts";
 
 /**
  * What `samp_hub`'s arguments ask for.
@@ -32,10 +33,17 @@ export type HubCommand =
     logOutput?: string;
     webProfile: boolean;
     webPort: number;
-    /** How web registrations are decided; `undefined`: prompt on a terminal, else reject. */
+    /**
+     * How web registrations are decided; `undefined`: prompt on a terminal,
+     * else ask on the hub page (refusing after 120 s), else reject.
+     */
     webAuth?: "prompt" | "accept" | "reject";
     webAllowOrigins: string[];
     webMTypes?: string[];
+    /** Serve the live status page (not `--no-page`). */
+    page: boolean;
+    /** Open the status page in the browser at start (`--open`). */
+    open: boolean;
   };
 
 /**
@@ -61,13 +69,18 @@ Usage: samp_hub [options]
       --web-port PORT        Web Profile port (default 21012)
       --web-auth MODE        how web pages get consent to register: prompt (ask
                              on this terminal; the default when there is one),
-                             accept (everyone: for tests only) or reject
+                             accept (everyone: for tests only) or reject;
+                             pending requests also show on the hub page, where
+                             they can be answered (without a terminal: only
+                             there, refused after 120 s)
       --web-allow-origin ORIGIN
                              accept pages from ORIGIN without asking (repeatable),
                              e.g. https://aladin.cds.unistra.fr
       --web-mtypes LIST      MType patterns web pages may send, comma-separated
                              (default: samp.app.*,table.*,image.*,coord.*,...;
                              * lifts the restriction)
+      --open                 open the hub page (live status, consent) in the browser
+      --no-page              do not serve the hub page
   -t, --timeout SECONDS      stop after SECONDS without activity (default 0: never)
   -c, --client-timeout SECONDS
                              disconnect clients silent for SECONDS (default 0: never)
@@ -83,6 +96,9 @@ Clients find the hub through its lockfile. For a lockfile other than ~/.samp,
 point them at it with SAMP_HUB=std-lockurl:file:///absolute/path.
 Web pages (Aladin Lite, archive portals) reach the hub through the Web Profile
 on localhost:21012, each only after the user accepts it.
+The hub page (printed at start as "hub page: URL") shows the clients, live
+message traffic and pending web consent requests; its URL holds a secret
+token, so keep it private.
 Stop the hub with Ctrl-C (SIGINT) or SIGTERM: it tells its clients, removes
 its lockfile and exits 0.
 `;
@@ -100,6 +116,8 @@ const OPTIONS = {
   "web-auth": { type: "string" },
   "web-allow-origin": { type: "string", multiple: true },
   "web-mtypes": { type: "string" },
+  open: { type: "boolean" },
+  "no-page": { type: "boolean" },
   "max-body": { type: "string" },
   "body-timeout": { type: "string" },
   timeout: { type: "string", short: "t" },
@@ -152,6 +170,7 @@ export function parseHubArgs(args: string[]): HubCommand {
       throw new Error("--lockfile and --multi cannot be used together: choose one");
     }
     if (v.lockfile === "") throw new Error("--lockfile needs a file path");
+    if (v.open && v["no-page"]) throw new Error("--open and --no-page cannot be used together");
     const webAuth = v["web-auth"];
     if (webAuth !== undefined && !["prompt", "accept", "reject"].includes(webAuth)) {
       throw new Error(`--web-auth must be prompt, accept or reject, not "${webAuth}"`);
@@ -201,6 +220,8 @@ export function parseHubArgs(args: string[]): HubCommand {
       webAuth: webAuth as "prompt" | "accept" | "reject" | undefined,
       webAllowOrigins: origins,
       webMTypes,
+      page: !v["no-page"],
+      open: v.open ?? false,
     };
   } catch (e) {
     return { kind: "error", message: (e as Error).message };
@@ -241,16 +262,25 @@ export async function runHubCli(args: string[]): Promise<number> {
     );
     return 1;
   }
+  if (command.open && !canOpen()) {
+    console.error(
+      `samp_hub: --open needs to run ${opener()[0]}: grant --allow-run=xdg-open,open,cmd`,
+    );
+    output.close();
+    return 1;
+  }
   const { logger, close: closeLog } = output;
+  const consent = command.page && command.webProfile ? webPageConsent(command) : undefined;
   let hub: Hub;
   try {
     hub = await startHub({
       ...command.options,
       logger,
+      page: command.page ? { consent } : false,
       web: command.webProfile
         ? {
           port: command.webPort,
-          authorizer: webAuthorizer(command),
+          authorizer: webAuthorizer(command, consent),
           safeMTypes: command.webMTypes,
           limits: {
             maxBodyBytes: Math.min(
@@ -270,6 +300,8 @@ export async function runHubCli(args: string[]): Promise<number> {
   console.log(`SAMP hub running at ${hub.url}`);
   if (hub.webUrl) console.log(`Web Profile at ${hub.webUrl}`);
   console.log(`lockfile: ${hub.lockfile}`);
+  if (hub.pageUrl) console.log(`hub page: ${hub.pageUrl}`);
+  if (command.open && hub.pageUrl) openInBrowser(hub.pageUrl, logger);
   const stop = (signal: string) => () => void hub.close(`received ${signal}`);
   const signals: [Deno.Signal, () => void][] = Deno.build.os === "windows"
     ? [["SIGINT", stop("SIGINT")], ["SIGBREAK", stop("SIGBREAK")]]
@@ -282,15 +314,70 @@ export async function runHubCli(args: string[]): Promise<number> {
   return 0;
 }
 
-/** The consent rule for web pages that the flags ask for. */
-function webAuthorizer(command: Extract<HubCommand, { kind: "run" }>): Authorizer {
-  const mode = command.webAuth ?? (Deno.stdin.isTerminal() ? "prompt" : "reject");
+type RunCommand = Extract<HubCommand, { kind: "run" }>;
+
+/**
+ * The consent rule for web pages that the flags ask for; with the hub page
+ * on, `consent` (which wraps it) shows each request on the page too.
+ */
+function webAuthorizer(command: RunCommand, consent?: Authorizer): Authorizer {
+  const base = consent ?? baseAuthorizer(command) ?? rejectAll();
+  return command.webAllowOrigins.length > 0 ? withAllowList(command.webAllowOrigins, base) : base;
+}
+
+/** The flags' own rule: prompt, accept or reject (undefined: ask only on the page). */
+function baseAuthorizer(command: RunCommand, page = false): Authorizer | undefined {
+  const mode = command.webAuth ??
+    (Deno.stdin.isTerminal() ? "prompt" : page ? "page" : "reject");
+  if (mode === "page") return undefined;
+  if (mode === "accept") return acceptAll();
+  if (mode === "reject") return rejectAll();
   const encoder = new TextEncoder();
-  const base = mode === "accept" ? acceptAll() : mode === "reject" ? rejectAll() : terminalPrompt({
+  return terminalPrompt({
     input: Deno.stdin.readable,
     write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
   });
-  return command.webAllowOrigins.length > 0 ? withAllowList(command.webAllowOrigins, base) : base;
+}
+
+/** Shows each request on the hub page, where it can be answered too. */
+function webPageConsent(command: RunCommand) {
+  return pageConsent(baseAuthorizer(command, true), { timeoutMs: 120_000 });
+}
+
+/** The command that opens a URL in the user's browser on this system. */
+function opener(): [string, ...string[]] {
+  if (Deno.build.os === "windows") return ["cmd", "/c", "start", '""'];
+  if (Deno.build.os === "darwin") return ["open"];
+  return ["xdg-open"];
+}
+
+function canOpen(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "run", command: opener()[0] }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** Opens `url` in the browser; a failure is logged, never fatal. */
+function openInBrowser(url: string, logger: { warn(m: string): void }): void {
+  const [cmd, ...args] = opener();
+  try {
+    const child = new Deno.Command(cmd, {
+      // cmd's start would read & as a command separator: quote the URL.
+      args: [...args, Deno.build.os === "windows" ? `"${url}"` : url],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      windowsRawArguments: Deno.build.os === "windows",
+    }).spawn();
+    child.status.then((s) => {
+      if (!s.success) logger.warn(`--open: ${cmd} exited with ${s.code}; open ${url} yourself`);
+    }, () => {});
+    child.unref();
+  } catch (e) {
+    logger.warn(`--open: could not run ${cmd} (${(e as Error).message}); open ${url} yourself`);
+  }
 }
 
 function bytes(s: string, flag: string): number {

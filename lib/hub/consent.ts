@@ -379,7 +379,7 @@ export function terminalPrompt(options: {
           finish(
             p,
             { accepted: false, reason: WITHDRAWN },
-            "\nThe page withdrew its request, so it is rejected.\n",
+            "\nNo longer asking: the page went away, or the request was answered on the hub page.\n",
           );
         const p: Pending = {
           request,

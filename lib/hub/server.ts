@@ -29,6 +29,7 @@ import type { Authorizer } from "./consent.ts";
 import { createWebProfile, type WebProfile } from "./web_profile.ts";
 import { webMTypePolicy } from "./web_restrictions.ts";
 import { createWebHandler } from "./web_server.ts";
+import { createHubPage, type HubPage, type PageConsent } from "./page.ts";
 
 /**
  * Options of {@linkcode startHub}; they mirror the `samp_hub` flags.
@@ -66,6 +67,13 @@ export interface HubOptions {
   web?: WebOptions;
   /** Environment for locating the lockfile. Default `Deno.env`. */
   env?: LockfileEnv;
+  /**
+   * The live status page on the Standard Profile's port, at a URL with a
+   * secret token ({@linkcode Hub.pageUrl}). Default on; `false` turns it off.
+   * `consent` is the {@linkcode PageConsent} whose requests the page shows and
+   * decides: put the same object in (or under) `web.authorizer`.
+   */
+  page?: false | { consent?: PageConsent };
 }
 
 /**
@@ -110,6 +118,8 @@ export interface Hub extends AsyncDisposable {
   readonly url: string;
   /** The Web Profile URL, when it runs. */
   readonly webUrl?: string;
+  /** The live status page (`/page/<token>/`), unless it is off. Keep it private. */
+  readonly pageUrl?: string;
   /** Path of the lockfile this hub wrote. */
   readonly lockfile: string;
   /** The registration secret (`samp.secret`). */
@@ -194,7 +204,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
   // The profile needs the core, and the core needs the server's URL (its icon):
   // requests cannot arrive before the lockfile exists, so fill this in below.
-  const front: { profile?: StandardProfile } = {};
+  const front: { profile?: StandardProfile; page?: HubPage } = {};
   const xmlrpc = createXmlRpcHandler(
     (method, params, ctx) => front.profile!.dispatch(method, params, ctx),
     options.limits,
@@ -208,8 +218,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       log.error(`HTTP error: ${(e as Error)?.message ?? e}`);
       return new Response("internal error\n", { status: 500 });
     },
-  }, (request) => {
+  }, (request, info) => {
     const path = new URL(request.url).pathname;
+    const page = front.page?.handle(request, info);
+    if (page) return page;
     if (request.method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2")) {
       return xmlrpc(request);
     }
@@ -240,8 +252,21 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       "samp.icon.url": `${base}/icon.svg`,
       "hub.version": VERSION,
     },
-    onActivity: (a) => logActivity(log, a),
+    onActivity: (a) => {
+      logActivity(log, a);
+      front.page?.activity(a);
+    },
   });
+  const pageToken = randomHex(16);
+  if (options.page !== false) {
+    front.page = createHubPage({
+      core,
+      token: pageToken,
+      consent: options.page?.consent,
+      startedAt: Date.now(),
+    });
+  }
+  const pageUrl = front.page ? `${base}/page/${pageToken}/` : undefined;
   const profile = createStandardProfile({
     core,
     secret,
@@ -268,6 +293,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       await writeLockfile(lockfile, text);
     }
   } catch (e) {
+    front.page?.close();
     profile.close();
     await web?.close();
     await core.close(0);
@@ -301,6 +327,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       clearInterval(timer);
       log.info(`hub shutting down (${reason})`);
       await core.close();
+      front.page?.close();
       profile.close();
       await web?.close();
       await server.shutdown();
@@ -318,6 +345,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   return {
     url,
     webUrl: web?.url,
+    pageUrl,
     lockfile,
     secret,
     core,
