@@ -6,6 +6,8 @@ import { SampClient } from "../client.ts";
 import { childEnv, collect, ROOT, spawnHub, waitFor } from "./_helpers.ts";
 import type { HubProcess } from "./_helpers.ts";
 import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
+import { startAnyHub } from "./_hubs.ts";
+import { peerTest } from "./_peers.ts";
 
 const MAIN = `${ROOT}lib/tools/main.ts`;
 
@@ -264,4 +266,33 @@ Deno.test("deno.json's samp task runs the tool with exactly SAMP_PERMISSIONS", a
   const words = (config.tasks.samp as string).split(/\s+/);
   assert.deepEqual(words.filter((w) => w.startsWith("--allow")), [...SAMP_PERMISSIONS]);
   assert.equal(words.at(-1), "lib/tools/main.ts");
+});
+
+await peerTest("jsamp", "samp send and samp snoop work through JSAMP's hub", async () => {
+  const jsamp = await startAnyHub("jsamp");
+  try {
+    const hub = { dir: jsamp.dir, lockfile: jsamp.lockfile } as HubProcess;
+    await using topcat = await SampClient.connect({ lockfile: jsamp.lockfile, name: "topcat" });
+    await topcat.on("test.echo", (m) => ({ echoed: m.params.word }));
+    const sent = await run(hub, ["send", "test.echo", "word=via-jsamp", "--to", "topcat"]);
+    assert.equal(sent.code, 0, sent.text);
+    assert.match(sent.text, /\(topcat\): samp.ok[\s\S]*echoed: "via-jsamp"/);
+
+    const { out } = samp(hub, ["snoop", "test.*", "--json", "--count", "1"]);
+    const snooper = await waitFor(
+      () => {
+        const c = topcat.clients.byName("samp-snoop");
+        return c && "test.*" in c.subscriptions ? c : undefined;
+      },
+      15000,
+      "the snooper and its subscriptions",
+    );
+    await topcat.notify(snooper.id, "test.hello", { n: "1" });
+    assert.equal(await out.wait(15000), 0, out.text());
+    const line = JSON.parse(out.text().trim());
+    assert.equal(line.message["samp.mtype"], "test.hello");
+    assert.equal(line.name, "topcat");
+  } finally {
+    await jsamp.stop();
+  }
 });

@@ -59,9 +59,6 @@ export function connect(
     name: options.name ?? defaults.name,
     description: defaults.description,
     callable: defaults.callable,
-    metadata: {
-      "samp.icon.url": "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'/%3E",
-    },
   });
 }
 

@@ -71,7 +71,8 @@ export async function runSampCli(args: string[]): Promise<number> {
   try {
     return await command[0](rest);
   } catch (e) {
-    const parseError = (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const errorCode = (e as { code?: unknown }).code;
+    const parseError = typeof errorCode === "string" && errorCode.startsWith("ERR_PARSE_ARGS");
     const { code, message } = parseError
       ? { code: EXIT.usage, message: `${(e as Error).message} (see samp ${name} --help)` }
       : explain(e);
