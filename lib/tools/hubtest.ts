@@ -18,14 +18,16 @@ Usage: samp hubtest [options]
 
 Registers its own test clients with the hub (found through $SAMP_HUB, ~/.samp
 or --lockfile), exercises every Standard Profile hub method and the hub
-events, and prints one line per check: "ok   NAME" or "FAIL NAME: WHY", then
-a summary. Every client it registers is unregistered at the end.
+events, and prints one line per check: "ok   NAME", "FAIL NAME: WHY", or
+"warn NAME: WHY" for a deviation from the standard that real hubs are known
+to have and clients live with (as JSAMP's HubTester warns on SHOULD items),
+then a summary. Every client it registers is unregistered at the end.
 
-  --json                one JSON object per check {name, ok, detail} on stdout
-                        (the summary goes to stderr)
+  --json                one JSON object per check {name, ok, warning, detail} on
+                        stdout (the summary goes to stderr)
 ${COMMON_HELP.replace(/\nExit status:[\s\S]*$/, "")}
-Exit status: 0 every check passed, 1 some check failed, 2 bad command line,
-3 no hub running.`;
+Exit status: 0 no check failed (warnings allowed), 1 some check failed, 2 bad
+command line, 3 no hub running.`;
 
 /** Every legal SAMP string char: TAB, LF and 0x20–0x7e. */
 const ALL_CHARS = "\t\n" +
@@ -160,15 +162,22 @@ export async function hubtest(args: string[]): Promise<number> {
     }));
   };
 
-  const results: { name: string; ok: boolean; detail: string }[] = [];
-  const report = (name: string, ok: boolean, detail: string) => {
-    results.push({ name, ok, detail });
-    if (values.json) console.log(JSON.stringify({ name, ok, detail }));
-    else console.log(ok ? `ok   ${name}` : `FAIL ${name}: ${detail}`);
+  const results: { name: string; ok: boolean; warning: boolean; detail: string }[] = [];
+  const report = (name: string, ok: boolean, detail: string, warning = false) => {
+    results.push({ name, ok, warning, detail });
+    if (values.json) console.log(JSON.stringify({ name, ok, warning, detail }));
+    else console.log(ok ? `ok   ${name}` : `${warning ? "warn" : "FAIL"} ${name}: ${detail}`);
   };
 
-  /** Runs one check: `body` returns a detail string on success or throws. */
-  const check = async (name: string, body: () => Promise<string | void>) => {
+  /**
+   * Runs one check: `body` returns a detail string on success or throws.
+   * A "should" check that fails is reported as a warning, not a failure.
+   */
+  const check = async (
+    name: string,
+    body: () => Promise<string | void>,
+    level: "must" | "should" = "must",
+  ) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const detail = await Promise.race([
@@ -185,7 +194,7 @@ export async function hubtest(args: string[]): Promise<number> {
       const why = e instanceof CheckFailed
         ? e.message
         : `${(e as Error)?.name}: ${(e as Error)?.message ?? e}`;
-      report(name, false, why.replaceAll("\n", " "));
+      report(name, false, why.replaceAll("\n", " "), level === "should");
     } finally {
       clearTimeout(timer);
     }
@@ -195,6 +204,7 @@ export async function hubtest(args: string[]): Promise<number> {
   const withPeers = (
     name: string,
     body: (make: (subs?: SampMap, meta?: SampMap) => Promise<Peer>) => Promise<string | void>,
+    level: "must" | "should" = "must",
   ) =>
     check(name, async () => {
       const mine: Peer[] = [];
@@ -207,7 +217,7 @@ export async function hubtest(args: string[]): Promise<number> {
       } finally {
         await drop(...mine);
       }
-    });
+    }, level);
 
   const echo = (extra: SampMap = {}): Message => ({
     "samp.mtype": mt("echo"),
@@ -357,8 +367,12 @@ export async function hubtest(args: string[]): Promise<number> {
       const wild = await make({ [`${ns}.bare.*`]: {} });
       const caller = await make();
       const got = Object.keys(await caller.conn.getSubscribedClients(mt("bare")));
-      assert(!got.includes(wild.id), `"${ns}.bare.*" matched "${mt("bare")}" (SAMP 1.3 §3.7)`);
-    });
+      assert(
+        !got.includes(wild.id),
+        `"${ns}.bare.*" matched "${mt("bare")}": the standard says a.* matches only MTypes ` +
+          "below a. (JSAMP's hub is known to differ; clients cope)",
+      );
+    }, "should");
 
     await withPeers("notify reaches a subscriber and not an unsubscribed client", async (make) => {
       const rx = await make({ [mt("echo")]: {} });
@@ -561,8 +575,10 @@ export async function hubtest(args: string[]): Promise<number> {
     await drop(...live);
   }
 
-  const failed = results.filter((r) => !r.ok).length;
-  const summary = `${results.length} checks, ${results.length - failed} passed, ${failed} failed`;
+  const failed = results.filter((r) => !r.ok && !r.warning).length;
+  const warned = results.filter((r) => r.warning).length;
+  const summary = `${results.length} checks, ${results.length - failed - warned} passed, ` +
+    `${warned} warning${warned === 1 ? "" : "s"}, ${failed} failed`;
   if (values.json) console.error(summary);
   else console.log(summary);
   return failed ? EXIT.failed : EXIT.ok;
