@@ -213,3 +213,19 @@ export class TestClient {
     this.#server = undefined;
   }
 }
+
+/**
+ * Sends a raw HTTP/1.1 request to the port of `url` on 127.0.0.1 and returns
+ * the first chunk of the answer (fetch will not let a test forge or drop Host).
+ */
+export async function rawHttp(url: string, request: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const buf = new Uint8Array(8192);
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  } finally {
+    conn.close();
+  }
+}

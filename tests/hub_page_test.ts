@@ -8,7 +8,15 @@ import { type PageConsent, pageConsent } from "../lib/hub/page.ts";
 import { SampFault } from "../lib/errors.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap } from "../lib/types.ts";
-import { collect, ROOT, spawnHub, startHubProcess, TestClient, waitFor } from "./_helpers.ts";
+import {
+  collect,
+  rawHttp,
+  ROOT,
+  spawnHub,
+  startHubProcess,
+  TestClient,
+  waitFor,
+} from "./_helpers.ts";
 import { browserTest, launchBrowser } from "./_browser.ts";
 
 async function withHub(
@@ -27,20 +35,6 @@ async function withHub(
   } finally {
     await hub.close();
     await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** Sends a raw HTTP/1.1 request (fetch will not let us forge Host). */
-async function rawHttp(url: string, head: string): Promise<string> {
-  const u = new URL(url);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(u.port) });
-  try {
-    await conn.write(new TextEncoder().encode(head));
-    const buf = new Uint8Array(8192);
-    const n = await conn.read(buf);
-    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
-  } finally {
-    conn.close();
   }
 }
 

@@ -13,7 +13,7 @@ import { type Hub, type HubOptions, startHub, type WebOptions } from "../lib/hub
 import { connectWeb, translateUrl } from "../lib/client/web_transport.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
-import { type HubProcess, spawnHub, TestClient, waitFor } from "./_helpers.ts";
+import { type HubProcess, rawHttp, spawnHub, TestClient, waitFor } from "./_helpers.ts";
 
 const hex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -296,19 +296,6 @@ Deno.test({
 });
 
 // ---- Web Profile ---------------------------------------------------------------
-
-/** Sends a raw HTTP request (fetch will not let us forge or drop Host). */
-async function rawHttp(url: string, request: string): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) });
-  try {
-    await conn.write(new TextEncoder().encode(request));
-    const buf = new Uint8Array(8192);
-    const n = await conn.read(buf);
-    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
-  } finally {
-    conn.close();
-  }
-}
 
 Deno.test("Web Profile Host check: no Host, or a Host that merely contains a loopback name, is refused", () =>
   withHub(

@@ -9,7 +9,7 @@ import { webConnector } from "../lib/client/web_transport.ts";
 import { SampFault } from "../lib/errors.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
-import { collect, spawnHub, startHubProcess, TestClient, waitFor } from "./_helpers.ts";
+import { collect, rawHttp, spawnHub, startHubProcess, TestClient, waitFor } from "./_helpers.ts";
 
 async function withWebHub(
   fn: (hub: Hub, web: string) => Promise<void>,
@@ -39,20 +39,6 @@ async function webRegister(
 ): Promise<{ key: string; id: string; reg: SampMap }> {
   const reg = await webCall(url, "register", { "samp.name": name }) as SampMap;
   return { key: reg["samp.private-key"] as string, id: reg["samp.self-id"] as string, reg };
-}
-
-/** Sends a raw HTTP/1.1 request (fetch will not let us forge Host). */
-async function rawHttp(url: string, head: string): Promise<string> {
-  const u = new URL(url);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(u.port) });
-  try {
-    await conn.write(new TextEncoder().encode(head));
-    const buf = new Uint8Array(8192);
-    const n = await conn.read(buf);
-    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
-  } finally {
-    conn.close();
-  }
 }
 
 Deno.test("a web client registers, gets a URL translator, and sees Standard clients both ways", () =>
