@@ -729,17 +729,22 @@ class Errors {
  * runs `cat /proc/<pid>/status` (--allow-run=cat).
  */
 export async function readRssKiB(pid: number | undefined): Promise<number | null> {
+  const text = await readProc(pid, "status");
+  const m = text === null ? null : /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** The text of /proc/<pid>/<file>, or null when it cannot be read (not Linux, process gone). */
+async function readProc(pid: number | undefined, file: string): Promise<string | null> {
   if (pid === undefined || Deno.build.os !== "linux") return null;
   try {
     const out = await new Deno.Command("cat", {
-      args: [`/proc/${pid}/status`],
+      args: [`/proc/${pid}/${file}`],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
     }).output();
-    if (!out.success) return null;
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(new TextDecoder().decode(out.stdout));
-    return m ? Number(m[1]) : null;
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
   } catch {
     return null;
   }
@@ -747,22 +752,11 @@ export async function readRssKiB(pid: number | undefined): Promise<number | null
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; null when unknown. */
 async function readCpuSeconds(pid: number | undefined): Promise<number | null> {
-  if (pid === undefined || Deno.build.os !== "linux") return null;
-  try {
-    const out = await new Deno.Command("cat", {
-      args: [`/proc/${pid}/stat`],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!out.success) return null;
-    const text = new TextDecoder().decode(out.stdout);
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
+  const text = await readProc(pid, "stat");
+  if (text === null) return null;
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
 }
 
 /** USER_HZ: 100 on every Linux this runs on. */

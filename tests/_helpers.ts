@@ -229,3 +229,14 @@ export async function rawHttp(url: string, request: string): Promise<string> {
     conn.close();
   }
 }
+
+/** Whether a path exists (without following a final symlink). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

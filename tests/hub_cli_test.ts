@@ -8,7 +8,7 @@ import { parseLockfile } from "../lib/lockfile.ts";
 import type { SampMap } from "../lib/types.ts";
 import { VERSION } from "../lib/version.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
-import { startHubProcess, TestClient, waitFor } from "./_helpers.ts";
+import { exists, startHubProcess, TestClient, waitFor } from "./_helpers.ts";
 
 /** A `samp_hub` subprocess with its stdout and stderr kept apart. */
 class HubRun {
@@ -112,16 +112,6 @@ async function scene(fn: (s: Scene) => Promise<void>): Promise<void> {
 
 async function readLock(path: string) {
   return parseLockfile(await Deno.readTextFile(path));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 async function mode(path: string): Promise<number> {

@@ -8,6 +8,7 @@ import { HUB_PERMISSIONS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import {
   childEnv,
   collect,
+  exists,
   ROOT,
   spawnHub,
   startHubProcess,
@@ -20,16 +21,6 @@ const sorted = (list: readonly string[]) => [...list].sort();
 
 async function denoTasks(): Promise<Record<string, string>> {
   return JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 Deno.test("deno.json's hub task runs hub.ts with exactly HUB_PERMISSIONS", async () => {
