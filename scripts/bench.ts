@@ -50,6 +50,7 @@ import process from "node:process";
 import { findHub } from "../lib/client/discovery.ts";
 import { SampFault } from "../lib/errors.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
+import { createHttpPool, type HttpPool } from "../lib/transport/http_pool.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { decodeCall, decodeResponse, encodeCall, encodeResponse } from "../lib/xmlrpc.ts";
 
@@ -381,6 +382,8 @@ interface Target {
   /** Registration storm steps (hub only). */
   rawRegister?(): Promise<{ id: string; key: string }>;
   rawCall?(method: string, params: SampValue[]): Promise<SampValue>;
+  /** Closes the target's connections. */
+  close(): void;
 }
 
 class HubTarget implements Target {
@@ -388,12 +391,22 @@ class HubTarget implements Target {
   description: string;
   #n = 0;
 
+  /** The bench's clients call the hub through keep-alive connections of their own. */
+  readonly #pool: HttpPool = createHttpPool({ maxIdlePerOrigin: 256 });
+
   constructor(readonly url: string, readonly secret: string, description: string) {
     this.description = description;
   }
 
+  close(): void {
+    this.#pool.close();
+  }
+
   rawCall(method: string, params: SampValue[]): Promise<SampValue> {
-    return xmlrpcRequest(this.url, method, params, { timeoutMs: RPC_TIMEOUT_MS });
+    return xmlrpcRequest(this.url, method, params, {
+      timeoutMs: RPC_TIMEOUT_MS,
+      pool: this.#pool,
+    });
   }
 
   async rawRegister(): Promise<{ id: string; key: string; hubId: string }> {
@@ -471,16 +484,18 @@ class RelayTarget implements Target {
     this.description = `bare relay at ${this.url}`;
   }
 
+  readonly #pool: HttpPool = createHttpPool({ maxIdlePerOrigin: 256 });
+
+  close(): void {
+    this.#pool.close();
+  }
+
   async #post(path: string, body: string): Promise<string> {
-    const res = await fetch(this.url + path, {
-      method: "POST",
-      headers: XML_HEADERS,
-      body,
+    const res = await this.#pool.post(this.url + path, body, {
       signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
     });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`relay ${path}: HTTP ${res.status} ${text.trim()}`);
-    return text;
+    if (res.status !== 200) throw new Error(`relay ${path}: HTTP ${res.status} ${res.body.trim()}`);
+    return res.body;
   }
 
   register(opts: RegisterOptions = {}): Promise<BenchClient> {
@@ -1243,53 +1258,57 @@ export async function runBench(
   let peak: number | null = null;
   const rounds: ScenarioResult[][] = [];
   const runId = Math.random().toString(36).slice(2, 8).replace(/[^a-z0-9]/g, "x");
-  for (let round = 0; round < opts.rounds; round++) {
-    const results: ScenarioResult[] = [];
-    for (const n of names) {
-      log(`round ${round + 1}/${opts.rounds}: ${n}…`);
-      const sampler = new RssSampler(opts.hubPid);
-      sampler.start();
-      const hubCpu0 = await readCpuSeconds(opts.hubPid);
-      const ownCpu0 = ownCpuSeconds();
-      const t0 = performance.now();
-      const ctx: Ctx = { target, opts, sizes: sz, run: `r${runId}${round}` };
-      let r: ScenarioResult;
-      try {
-        r = await RUNNERS[n](ctx);
-      } catch (e) {
-        r = {
-          name: n,
-          label: n,
-          rate: NaN,
-          unit: "",
-          seconds: 0,
-          sent: 0,
-          expected: 0,
-          received: 0,
-          lost: 0,
-          duplicates: 0,
-          errors: 1,
-          errorSamples: [`the scenario failed: ${(e as Error).message}`],
-        };
-      } finally {
-        sampler.stop();
+  try {
+    for (let round = 0; round < opts.rounds; round++) {
+      const results: ScenarioResult[] = [];
+      for (const n of names) {
+        log(`round ${round + 1}/${opts.rounds}: ${n}…`);
+        const sampler = new RssSampler(opts.hubPid);
+        sampler.start();
+        const hubCpu0 = await readCpuSeconds(opts.hubPid);
+        const ownCpu0 = ownCpuSeconds();
+        const t0 = performance.now();
+        const ctx: Ctx = { target, opts, sizes: sz, run: `r${runId}${round}` };
+        let r: ScenarioResult;
+        try {
+          r = await RUNNERS[n](ctx);
+        } catch (e) {
+          r = {
+            name: n,
+            label: n,
+            rate: NaN,
+            unit: "",
+            seconds: 0,
+            sent: 0,
+            expected: 0,
+            received: 0,
+            lost: 0,
+            duplicates: 0,
+            errors: 1,
+            errorSamples: [`the scenario failed: ${(e as Error).message}`],
+          };
+        } finally {
+          sampler.stop();
+        }
+        const wall = (performance.now() - t0) / 1000;
+        const hubCpu1 = await readCpuSeconds(opts.hubPid);
+        if (!r.skipped) {
+          r.cpu = {
+            hubPct: hubCpu0 === null || hubCpu1 === null ? null : 100 * (hubCpu1 - hubCpu0) / wall,
+            benchPct: 100 * (ownCpuSeconds() - ownCpu0) / wall,
+          };
+          r.rssPeakKiB = sampler.peak;
+        }
+        if (sampler.peak !== null && (peak === null || sampler.peak > peak)) peak = sampler.peak;
+        results.push(r);
       }
-      const wall = (performance.now() - t0) / 1000;
-      const hubCpu1 = await readCpuSeconds(opts.hubPid);
-      if (!r.skipped) {
-        r.cpu = {
-          hubPct: hubCpu0 === null || hubCpu1 === null ? null : 100 * (hubCpu1 - hubCpu0) / wall,
-          benchPct: 100 * (ownCpuSeconds() - ownCpu0) / wall,
-        };
-        r.rssPeakKiB = sampler.peak;
-      }
-      if (sampler.peak !== null && (peak === null || sampler.peak > peak)) peak = sampler.peak;
-      results.push(r);
+      rounds.push(results);
+      // Let the hub settle (pending callbacks, GC) before the "after" reading.
+      await sleep(opts.quick ? 200 : 1000);
+      rss.afterRoundsKiB.push(await readRssKiB(opts.hubPid));
     }
-    rounds.push(results);
-    // Let the hub settle (pending callbacks, GC) before the "after" reading.
-    await sleep(opts.quick ? 200 : 1000);
-    rss.afterRoundsKiB.push(await readRssKiB(opts.hubPid));
+  } finally {
+    target.close();
   }
   rss.loadKiB = peak;
   rss.afterKiB = rss.afterRoundsKiB.at(-1) ?? null;

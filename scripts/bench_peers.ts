@@ -34,6 +34,7 @@ import { type AnyHub, collectOutput, type HubKind, privateEnv, ROOT, startAnyHub
 import type { BenchReport, ScenarioResult } from "./bench.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { encodeResponse } from "../lib/xmlrpc.ts";
+import { createHttpPool } from "../lib/transport/http_pool.ts";
 
 // ---------------------------------------------------------------- the bare relay
 
@@ -44,21 +45,24 @@ const EMPTY = encodeResponse("");
  * The relay ceiling: takes a POST and forwards its body, routed by the query
  * string, answering at once (`/fwd`, `/fan`) or when the reply comes back
  * (`/wait` … `/done`). Anything else (a ping) gets an empty XML-RPC answer.
+ * It forwards through the same HTTP client as the hub's callbacks
+ * (lib/transport/http_pool.ts), so it stays the ceiling of what the hub's
+ * transport can do.
  */
 export function serveRelay(port: number): Deno.HttpServer<Deno.NetAddr> {
   const groups = new Map<string, string[]>();
   const held = new Map<string, (body: string) => void>();
   let failures = 0;
+  const pool = createHttpPool();
   const forward = (to: string | null, body: string) => {
     if (!to) return void failures++;
-    fetch(to, { method: "POST", headers: XML_HEADERS, body })
-      .then((r) => r.text())
+    pool.post(to, body)
       .catch((e) => {
         if (failures++ < 5) console.error(`relay: forwarding to ${to} failed: ${e}`);
       });
   };
   const ok = () => new Response(EMPTY, { headers: XML_HEADERS });
-  return Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async (req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     const q = url.searchParams;
     const body = await req.text();
@@ -94,6 +98,8 @@ export function serveRelay(port: number): Deno.HttpServer<Deno.NetAddr> {
         return ok();
     }
   });
+  server.finished.then(() => pool.close());
+  return server;
 }
 
 // ---------------------------------------------------------------- options

@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { HUB_PERMISSIONS, SAMP_PERMISSIONS } from "./permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "./permissions.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -39,7 +39,11 @@ const targets: (string | undefined)[] = values.all ? TARGETS : values.target ?? 
 const root = new URL("..", import.meta.url);
 /** The two programs: the hub, and the everyday tools. */
 const PROGRAMS = [
-  { name: "samp_hub", entry: "hub.ts", permissions: HUB_PERMISSIONS },
+  {
+    name: "samp_hub",
+    entry: "hub.ts",
+    permissions: [...HUB_RUNTIME_FLAGS, ...HUB_PERMISSIONS],
+  },
   { name: "samp", entry: "lib/tools/main.ts", permissions: SAMP_PERMISSIONS },
 ];
 let failed = 0;

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { HUB_PERMISSIONS } from "./permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "./permissions.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 
@@ -177,6 +177,7 @@ export async function startAnyHub(kind: HubKind, options: StartOptions = {}): Pr
         "--quiet",
         "--no-prompt",
         `--config=${ROOT}deno.json`,
+        ...HUB_RUNTIME_FLAGS,
         ...HUB_PERMISSIONS,
         HUB_ENTRY,
         "--lockfile",

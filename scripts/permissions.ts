@@ -36,6 +36,27 @@ export const HUB_PERMISSIONS: readonly string[] = [
 ];
 
 /**
+ * The runtime flags baked into `samp_hub` next to its permissions, and used
+ * wherever the hub runs from source (the `hub` task, the tests, the bench).
+ *
+ * `--max-semi-space-size=4` (MiB) caps V8's young generation at 12 MiB. The
+ * hub allocates fast and briefly (a few short strings and maps per message),
+ * and by default V8 grows the young generation to 48 MiB, which then stays
+ * in RSS; with 4 MiB semi-spaces throughput is the same (1 MiB cost 15-25 %
+ * of notify throughput: short-lived objects got promoted). Measured with
+ * `deno task bench` against a hub run with each setting.
+ *
+ * @example
+ * ```ts
+ * import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "./permissions.ts";
+ * console.log(["deno", "run", ...HUB_RUNTIME_FLAGS, ...HUB_PERMISSIONS, "hub.ts"].join(" "));
+ * ```
+ */
+export const HUB_RUNTIME_FLAGS: readonly string[] = [
+  "--v8-flags=--max-semi-space-size=4",
+];
+
+/**
  * The permission flags of the `samp` command (`deno task samp`): the network
  * (the hub, its own callback endpoint, URLs given to `samp load`), reading
  * the lockfile and the files given to `samp load`, and the variables that

@@ -1,7 +1,7 @@
 // Test helpers: run samp_hub as a subprocess with a private lockfile, and a
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
-import { HUB_PERMISSIONS } from "../scripts/permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "../scripts/permissions.ts";
 import { collectOutput } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
@@ -115,6 +115,7 @@ export function startHubProcess(
       "--quiet",
       "--no-prompt",
       `--config=${ROOT}deno.json`,
+      ...HUB_RUNTIME_FLAGS,
       ...(opts.permissions ?? HUB_PERMISSIONS),
       HUB_ENTRY,
       ...args,

@@ -4,7 +4,7 @@
 // builds a working binary or says in one line why it could not.
 
 import assert from "node:assert/strict";
-import { HUB_PERMISSIONS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import {
   childEnv,
   collect,
@@ -23,17 +23,17 @@ async function denoTasks(): Promise<Record<string, string>> {
   return JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
 }
 
-Deno.test("deno.json's hub task runs hub.ts with exactly HUB_PERMISSIONS", async () => {
+Deno.test("deno.json's hub task runs hub.ts with exactly HUB_PERMISSIONS and HUB_RUNTIME_FLAGS", async () => {
   const words = (await denoTasks()).hub.trim().split(/\s+/);
   assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
   const entry = words.indexOf("hub.ts");
   assert.equal(entry, words.length - 1, "hub.ts ends the task, so `deno task hub ARGS` works");
   const flags = words.slice(2, entry);
   assert.deepEqual(sorted(flags.filter(isPermissionFlag)), sorted(HUB_PERMISSIONS));
-  assert.deepEqual(flags.filter((f) => !isPermissionFlag(f)), [], "no other flags");
+  assert.deepEqual(flags.filter((f) => !isPermissionFlag(f)), HUB_RUNTIME_FLAGS, "no other flags");
 });
 
-Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS to deno compile for every target", async () => {
+Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS and HUB_RUNTIME_FLAGS to deno compile for every target", async () => {
   // Run the compile task as deno.json spells it, with a preloaded module that
   // replaces Deno.Command: it prints each command compile.ts would run and
   // reports success, so nothing is downloaded or built.
@@ -84,6 +84,7 @@ Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS to deno compile for
         sorted(args.filter(isPermissionFlag)),
         sorted(hub ? HUB_PERMISSIONS : SAMP_PERMISSIONS),
       );
+      for (const flag of HUB_RUNTIME_FLAGS) assert.equal(args.includes(flag), hub, flag);
       assert.match(
         args[args.indexOf("--output") + 1],
         new RegExp(`^${out}/${hub ? "samp_hub" : "samp"}-`),

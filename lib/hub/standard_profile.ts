@@ -10,6 +10,7 @@
 
 import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
+import { createHttpPool } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
@@ -77,6 +78,9 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   const { core, secret } = options;
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 120_000;
   const aborter = new AbortController();
+  // Callbacks go through keep-alive connections of our own: the hub's
+  // main cost is one POST per delivered message (see http_pool.ts).
+  const pool = createHttpPool();
 
   /** The caller's private key; Web Profile clients' keys are not valid on this endpoint. */
   function key(k: SampValue): string {
@@ -173,6 +177,7 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
           signal: aborter.signal,
           timeoutMs: callbackTimeoutMs,
           ignoreResult: true,
+          pool,
         });
       } catch (e) {
         throw toDeliveryError(e, url);
@@ -206,7 +211,13 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
     return run(params, ctx);
   };
 
-  return { dispatch, close: () => aborter.abort() };
+  return {
+    dispatch,
+    close: () => {
+      aborter.abort();
+      pool.close();
+    },
+  };
 }
 
 function callbackUrl(url: SampValue): string {

@@ -1,13 +1,17 @@
 /**
  * XML-RPC over HTTP, calling side: one POST with a fully buffered body
- * (peers such as JSAMP need Content-Length), connections reused by `fetch`.
- * Uses only web-standard APIs, so it also runs in browsers.
+ * (peers such as JSAMP need Content-Length). By default it goes through
+ * `fetch`, which reuses connections and runs in browsers too; with a
+ * `pool` from `./http_pool.ts` (Deno only), plain `http:` URLs go through
+ * that leaner keep-alive client instead, which is what the hub does for
+ * its callbacks.
  *
  * @module
  */
 
 import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
+import type { HttpPool } from "./http_pool.ts";
 import { decodeResponse, encodeCall } from "../xmlrpc.ts";
 
 /**
@@ -36,6 +40,11 @@ export interface XmlRpcRequestOptions {
   maxResponseBytes?: number;
   /** Deepest nesting of lists and maps accepted in the result. Default 64. */
   maxDepth?: number;
+  /**
+   * Sends `http:` requests through this pool instead of `fetch` (other
+   * schemes still use `fetch`).
+   */
+  pool?: HttpPool;
 }
 
 // Browsers refuse to set User-Agent; they send their own.
@@ -97,20 +106,30 @@ async function post(
     timedOut = true;
     controller.abort();
   }, timeoutMs);
+  const max = options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: HEADERS,
-      body,
-      signal: controller.signal,
-    });
-    const max = options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
-    const text = await readText(response, max, url, method);
-    if (!response.ok) {
-      throw new TransportError(
-        `${url} answered ${method} with HTTP ${response.status} ${response.statusText}`,
-        url,
-      );
+    let status: number, statusText: string, text: string;
+    if (options.pool && url.startsWith("http:")) {
+      ({ status, statusText, body: text } = await options.pool.post(url, body, {
+        signal: controller.signal,
+        maxResponseBytes: max,
+      }).catch((e) => {
+        throw e?.name === "HttpProtocolError" && /longer than/.test(e.message)
+          ? tooLong(url, method, max)
+          : e;
+      }));
+    } else {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: HEADERS,
+        body,
+        signal: controller.signal,
+      });
+      ({ status, statusText } = response);
+      text = await readText(response, max, url, method);
+    }
+    if (status < 200 || status > 299) {
+      throw new TransportError(`${url} answered ${method} with HTTP ${status} ${statusText}`, url);
     }
     return text;
   } catch (e) {
@@ -157,17 +176,12 @@ async function readText(
   url: string,
   method: string,
 ): Promise<string> {
-  const tooLong = () =>
-    new TransportError(
-      `${url} answered ${method} with more than ${max} bytes: the answer was cut off`,
-      url,
-    );
   const declared = response.headers.get("content-length");
   if (declared !== null) {
     // HTTP framing stops the body at its declared length: read it in one go.
     if (Number(declared) <= max) return await response.text();
     await response.body?.cancel().catch(() => {});
-    throw tooLong();
+    throw tooLong(url, method, max);
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
@@ -180,8 +194,15 @@ async function readText(
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => {});
-      throw tooLong();
+      throw tooLong(url, method, max);
     }
     text += decoder.decode(value, { stream: true });
   }
+}
+
+function tooLong(url: string, method: string, max: number): TransportError {
+  return new TransportError(
+    `${url} answered ${method} with more than ${max} bytes: the answer was cut off`,
+    url,
+  );
 }

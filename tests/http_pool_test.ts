@@ -1,0 +1,503 @@
+// The hub's callback HTTP client: framing, keep-alive, peers that close,
+// limits, abort; and xmlrpcRequest's error mapping when it uses a pool.
+
+import assert from "node:assert/strict";
+import { createHttpPool, HttpProtocolError } from "../lib/transport/http_pool.ts";
+import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
+import { SampFault, TransportError } from "../lib/errors.ts";
+import { encodeFault, encodeResponse } from "../lib/xmlrpc.ts";
+import { waitFor } from "./_helpers.ts";
+
+const enc = new TextEncoder();
+const assertEquals: (a: unknown, b: unknown, message?: string) => void = assert.deepEqual;
+
+/** Awaits a rejection of class `cls` (whose message includes `includes`) and returns it. */
+async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  cls: new (...args: any[]) => E,
+  includes?: string,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
+    if (includes) assert.ok(e.message.includes(includes), e.message);
+    return e;
+  }
+  throw new assert.AssertionError({ message: `expected a ${cls.name} rejection` });
+}
+const dec = new TextDecoder();
+
+interface RawRequest {
+  head: string;
+  body: string;
+  /** Index of the TCP connection it came on, from 0. */
+  conn: number;
+}
+
+/**
+ * A raw TCP server on 127.0.0.1 for answers Deno.serve cannot give: each
+ * request (head + Content-Length body) is handed to `answer`, which writes
+ * to the connection itself and returns whether to keep reading from it.
+ */
+function rawServer(
+  answer: (
+    conn: Deno.Conn,
+    req: RawRequest,
+    nth: number,
+    closing: Promise<boolean>,
+  ) => Promise<boolean>,
+) {
+  const stop = Promise.withResolvers<boolean>();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const requests: RawRequest[] = [];
+  let accepted = 0;
+  let closedByPeer = 0;
+  const tasks: Promise<void>[] = [];
+  const serve = async (conn: Deno.Conn, index: number) => {
+    let pending = new Uint8Array(0);
+    const buf = new Uint8Array(65536);
+    try {
+      for (;;) {
+        let text = dec.decode(pending);
+        let end = text.indexOf("\r\n\r\n");
+        while (end < 0 || enc.encode(text).length < needed(text, end)) {
+          const n = await conn.read(buf);
+          if (n === null) {
+            closedByPeer++;
+            return;
+          }
+          const next = new Uint8Array(pending.length + n);
+          next.set(pending);
+          next.set(buf.subarray(0, n), pending.length);
+          pending = next;
+          text = dec.decode(pending);
+          end = text.indexOf("\r\n\r\n");
+        }
+        const total = needed(text, end);
+        const all = enc.encode(text);
+        const req = {
+          head: text.slice(0, end),
+          body: dec.decode(all.subarray(enc.encode(text.slice(0, end + 4)).length, total)),
+          conn: index,
+        };
+        pending = all.slice(total);
+        requests.push(req);
+        if (!await answer(conn, req, requests.length - 1, stop.promise)) return;
+      }
+    } catch {
+      // closed under us
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      tasks.push(serve(conn, accepted++));
+    }
+  })();
+  const { port } = listener.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}/xmlrpc`,
+    requests,
+    get accepted() {
+      return accepted;
+    },
+    get closedByPeer() {
+      return closedByPeer;
+    },
+    async close() {
+      stop.resolve(false);
+      listener.close();
+      for (const c of conns) c.close();
+      await accepting.catch(() => {});
+      await Promise.all(tasks);
+    },
+  };
+}
+
+function needed(text: string, end: number): number {
+  const m = /content-length: *(\d+)/i.exec(text.slice(0, end));
+  return enc.encode(text.slice(0, end + 4)).length + Number(m?.[1] ?? 0);
+}
+
+async function write(conn: Deno.Conn, text: string | Uint8Array): Promise<void> {
+  const bytes = typeof text === "string" ? enc.encode(text) : text;
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+function ok(body: string, extra = ""): string {
+  return `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n${extra}Content-Length: ${
+    enc.encode(body).length
+  }\r\n\r\n${body}`;
+}
+
+Deno.test("sequential posts reuse one keep-alive connection to Deno.serve", async () => {
+  const ports: number[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req, info) => {
+      ports.push((info.remoteAddr as Deno.NetAddr).port);
+      return new Response(`got ${await req.text()}`);
+    },
+  );
+  const pool = createHttpPool();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const r = await pool.post(`http://127.0.0.1:${server.addr.port}/x`, `n${i}`);
+      assertEquals([r.status, r.body], [200, `got n${i}`]);
+    }
+    assertEquals(new Set(ports).size, 1);
+    assertEquals(pool.idle, 1);
+  } finally {
+    pool.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("the request carries Content-Length in bytes of UTF-8, Host and Content-Type", async () => {
+  const server = rawServer(async (conn) => {
+    await write(conn, ok("fine"));
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    const text = "<value>Ångström ✓ 𝛼</value>";
+    await pool.post(server.url, text);
+    const [req] = server.requests;
+    assertEquals(req.body, text);
+    assert(req.head.startsWith("POST /xmlrpc HTTP/1.1\r\n"), req.head);
+    const bytes = enc.encode(text).length;
+    assert(bytes > text.length);
+    assert(new RegExp(`\\r\\ncontent-length: ${bytes}(\\r\\n|$)`, "i").test(req.head), req.head);
+    assert(/\r\ncontent-type: text\/xml/i.test(req.head), req.head);
+    assert(new RegExp(`\\r\\nhost: ${new URL(server.url).host}`, "i").test(req.head), req.head);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("a chunked answer is read whole, trailers skipped, and the connection kept", async () => {
+  const server = rawServer(async (conn) => {
+    await write(
+      conn,
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n",
+    );
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    assertEquals((await pool.post(server.url, "a")).body, "hello, world");
+    assertEquals((await pool.post(server.url, "b")).body, "hello, world");
+    assertEquals(server.accepted, 1);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("an HTTP/1.0 answer framed by the end of the connection is read, and not reused", async () => {
+  // Python's http.server (astropy's callback servers) answers this way.
+  const server = rawServer(async (conn, _req, nth) => {
+    await write(conn, `HTTP/1.0 200 OK\r\nServer: BaseHTTP\r\n\r\nanswer ${nth}`);
+    return false;
+  });
+  const pool = createHttpPool();
+  try {
+    assertEquals((await pool.post(server.url, "a")).body, "answer 0");
+    assertEquals((await pool.post(server.url, "b")).body, "answer 1");
+    assertEquals(server.accepted, 2);
+    assertEquals(pool.idle, 0);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("HTTP/1.0 with keep-alive and a length is reused; Connection: close is not", async () => {
+  const server = rawServer(async (conn, req) => {
+    if (req.body === "close") {
+      await write(conn, ok("bye", "Connection: close\r\n"));
+      return false;
+    }
+    await write(conn, `HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi`);
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    await pool.post(server.url, "a");
+    await pool.post(server.url, "b");
+    assertEquals(server.accepted, 1);
+    assertEquals((await pool.post(server.url, "close")).body, "bye");
+    assertEquals(pool.idle, 0);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("interim 100 Continue answers are skipped", async () => {
+  const server = rawServer(async (conn) => {
+    await write(conn, "HTTP/1.1 100 Continue\r\n\r\n" + ok("after"));
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    assertEquals((await pool.post(server.url, "x")).body, "after");
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("an idle connection the server closes leaves the pool at once", async () => {
+  const server = rawServer(async (conn) => {
+    await write(conn, ok("once"));
+    return false; // answers with keep-alive, then hangs up
+  });
+  const pool = createHttpPool();
+  try {
+    await pool.post(server.url, "a");
+    await waitFor(() => pool.idle === 0, 2000, "the closed connection to leave the pool");
+    assertEquals((await pool.post(server.url, "b")).body, "once");
+    assertEquals(server.accepted, 2);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("a reused connection dropped before any answer is sent again once, on a new one", async () => {
+  // The server reads the second request on the first connection, then hangs up.
+  const server = rawServer(async (conn, req, nth) => {
+    if (nth === 1) return false;
+    await write(conn, ok(`answer to ${req.body} on connection ${req.conn}`));
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    assertEquals((await pool.post(server.url, "a")).body, "answer to a on connection 0");
+    assertEquals((await pool.post(server.url, "b")).body, "answer to b on connection 1");
+    assertEquals(server.requests.map((r) => r.body), ["a", "b", "b"]);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("a new connection dropped before any answer fails: only reused ones are retried", async () => {
+  const server = rawServer(() => Promise.resolve(false));
+  const pool = createHttpPool();
+  try {
+    const e = await assertRejects(() => pool.post(server.url, "a"), HttpProtocolError);
+    assert(/closed the connection before answering/.test(e.message), e.message);
+    assertEquals(server.requests.length, 1);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("a connection cut in the middle of the answer fails without a retry", async () => {
+  const server = rawServer(async (conn, _req, nth) => {
+    if (nth === 0) {
+      await write(conn, ok("first"));
+      return true;
+    }
+    await write(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+    return false;
+  });
+  const pool = createHttpPool();
+  try {
+    await pool.post(server.url, "a");
+    const e = await assertRejects(() => pool.post(server.url, "b"), HttpProtocolError);
+    assert(/middle of the answer/.test(e.message), e.message);
+    assertEquals(server.requests.length, 2);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("an answer longer than maxResponseBytes fails, framed by length or by chunks", async () => {
+  const big = "x".repeat(5000);
+  const server = rawServer(async (conn, req) => {
+    await write(
+      conn,
+      req.body === "chunked"
+        ? `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n${big}\r\n0\r\n\r\n`
+        : req.body === "eof"
+        ? `HTTP/1.0 200 OK\r\n\r\n${big}`
+        : ok(big),
+    );
+    return req.body !== "eof";
+  });
+  const pool = createHttpPool();
+  try {
+    for (const how of ["length", "chunked", "eof"]) {
+      const e = await assertRejects(
+        () => pool.post(server.url, how, { maxResponseBytes: 1000 }),
+        HttpProtocolError,
+      );
+      assert(/longer than 1000 bytes/.test(e.message), `${how}: ${e.message}`);
+    }
+    assertEquals((await pool.post(server.url, "length", { maxResponseBytes: 5000 })).body, big);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("malformed answers fail with a message naming what is wrong", async () => {
+  const answers: Record<string, string> = {
+    status: "HTTP/2 200 OK\r\n\r\n",
+    header: "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    length: "HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
+    lengths: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    coding: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+    chunk: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  };
+  const server = rawServer(async (conn, req) => {
+    await write(conn, answers[req.body]);
+    return false;
+  });
+  const pool = createHttpPool();
+  const expected: Record<string, RegExp> = {
+    status: /not an HTTP\/1.x status line/,
+    header: /malformed header line/,
+    length: /bad Content-Length/,
+    lengths: /two different Content-Length/,
+    coding: /unsupported Transfer-Encoding/,
+    chunk: /bad chunk size line/,
+  };
+  try {
+    for (const [name, re] of Object.entries(expected)) {
+      const e = await assertRejects(() => pool.post(server.url, name), HttpProtocolError);
+      assert(re.test(e.message), `${name}: ${e.message}`);
+    }
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("abort closes the connection and rejects with the signal's reason", async () => {
+  let ended = false;
+  // Never answers; reads on to see the connection end.
+  const server = rawServer(async (conn) => {
+    ended = await conn.read(new Uint8Array(16)) === null;
+    return false;
+  });
+  const pool = createHttpPool();
+  try {
+    const ac = new AbortController();
+    const p = pool.post(server.url, "never answered", { signal: ac.signal });
+    await waitFor(() => server.requests.length === 1, 2000, "the request to arrive");
+    ac.abort(new Error("gave up"));
+    const e = await assertRejects(() => p, Error);
+    assertEquals(e.message, "gave up");
+    await waitFor(() => ended, 2000, "the server to see the connection end");
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("a refused connection is Deno's ConnectionRefused", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const pool = createHttpPool();
+  try {
+    await assertRejects(
+      () => pool.post(`http://127.0.0.1:${port}/`, "x"),
+      Deno.errors.ConnectionRefused,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("idle connections are capped per origin; close() ends them and later posts fail", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const server = rawServer(async (conn) => {
+    await gate;
+    await write(conn, ok("ok"));
+    return true;
+  });
+  const pool = createHttpPool({ maxIdlePerOrigin: 3 });
+  try {
+    const posts = Array.from({ length: 6 }, (_, i) => pool.post(server.url, `p${i}`));
+    await waitFor(() => server.requests.length === 6, 2000, "six requests");
+    release();
+    await Promise.all(posts);
+    assertEquals(server.accepted, 6);
+    assertEquals(pool.idle, 3);
+    await waitFor(() => server.closedByPeer === 3, 2000, "three surplus connections closed");
+    pool.close();
+    assertEquals(pool.idle, 0);
+    await waitFor(() => server.closedByPeer === 6, 2000, "every connection closed");
+    await assertRejects(() => pool.post(server.url, "late"), HttpProtocolError, "closed");
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and timeouts", async () => {
+  const server = rawServer(async (conn, req, _nth, closing) => {
+    if (req.body.includes("fault")) await write(conn, ok(encodeFault(3, "no such thing")));
+    else if (req.body.includes("http500")) {
+      await write(conn, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+    } else if (req.body.includes("slow")) return closing;
+    else await write(conn, ok(encodeResponse({ a: "1" })));
+    return true;
+  });
+  const pool = createHttpPool();
+  try {
+    assertEquals(await xmlrpcRequest(server.url, "m.ok", [], { pool }), { a: "1" });
+    const fault = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.fault", [], { pool }),
+      SampFault,
+    );
+    assertEquals(fault.message, "no such thing");
+    const http = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.http500", [], { pool }),
+      TransportError,
+    );
+    assert(/HTTP 500 Oops/.test(http.message), http.message);
+    const slow = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.slow", [], { pool, timeoutMs: 100 }),
+      TransportError,
+    );
+    assert(slow.timedOut && /within 100 ms/.test(slow.message), slow.message);
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dead = `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`;
+    l.close();
+    const refused = await assertRejects(
+      () => xmlrpcRequest(dead, "m.ok", [], { pool }),
+      TransportError,
+    );
+    assert(refused.refused, refused.message);
+    const long = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.ok", [], { pool, maxResponseBytes: 20 }),
+      TransportError,
+    );
+    assert(/more than 20 bytes: the answer was cut off/.test(long.message), long.message);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
