@@ -46,6 +46,9 @@ export const HUB_PERMISSIONS: readonly string[] = [
  * of notify throughput: short-lived objects got promoted). Measured with
  * `deno task bench` against a hub run with each setting.
  *
+ * `--expose-gc` lets the hub give memory back once a burst of traffic is
+ * over, instead of half a minute later (lib/hub/_compact.ts).
+ *
  * @example
  * ```ts
  * import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "./permissions.ts";
@@ -53,7 +56,7 @@ export const HUB_PERMISSIONS: readonly string[] = [
  * ```
  */
 export const HUB_RUNTIME_FLAGS: readonly string[] = [
-  "--v8-flags=--max-semi-space-size=4",
+  "--v8-flags=--max-semi-space-size=4,--expose-gc",
 ];
 
 /**

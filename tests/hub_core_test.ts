@@ -440,7 +440,7 @@ Deno.test("a hung recipient stalls neither the sender nor other recipients", () 
     release();
   }));
 
-Deno.test("hub events reach each client in order, from the hub, including its own metadata", () =>
+Deno.test("hub events about each client reach a watcher in order, from the hub", () =>
   withCore(async (core) => {
     const events: string[] = [];
     let slow = Promise.resolve();
@@ -463,13 +463,85 @@ Deno.test("hub events reach each client in order, from the hub, including its ow
     core.declareMetadata(c["samp.private-key"], { "samp.name": "x" });
     core.unregister(c["samp.private-key"]);
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(events, [
-      `subscriptions ${w.id}`,
-      `metadata ${w.id}`,
+    const about = (id: string) => events.filter((e) => e.endsWith(` ${id}`));
+    assert.deepEqual(about(w.id), [`subscriptions ${w.id}`, `metadata ${w.id}`]);
+    assert.deepEqual(about(c["samp.self-id"]), [
       `register ${c["samp.self-id"]}`,
       `metadata ${c["samp.self-id"]}`,
       `unregister ${c["samp.self-id"]}`,
     ]);
+    assert.equal(events.length, 5);
+  }));
+
+Deno.test("hub events about different clients travel together, each client's strictly in order", () =>
+  withCore(async (core) => {
+    // The watcher answers every event only when the test says so.
+    const open: { what: string; done: () => void }[] = [];
+    const w = peer(core, {
+      delivery: {
+        notification: (_from, m) =>
+          new Promise<void>((done) =>
+            open.push({
+              what: `${m["samp.mtype"].replace("samp.hub.event.", "")} ${
+                m["samp.params"].id ?? ""
+              }`,
+              done,
+            })
+          ),
+        call: () => Promise.resolve(),
+        response: () => Promise.resolve(),
+      },
+    });
+    core.declareSubscriptions(w.key, { "samp.hub.event.*": {} });
+    await tick();
+    open.splice(0).forEach((o) => o.done()); // its own subscriptions event
+    await tick();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = core.register("standard");
+      ids.push(c["samp.self-id"]);
+      core.unregister(c["samp.private-key"]);
+    }
+    await tick();
+    // Four register events in flight at once (four different clients), no unregister yet.
+    assert.deepEqual(open.map((o) => o.what), ids.slice(0, 4).map((id) => `register ${id}`));
+    // The third client's register is answered first: its unregister may go, nobody else's.
+    open.splice(2, 1)[0].done();
+    await tick();
+    assert.deepEqual(
+      open.map((o) => o.what).sort(),
+      [
+        `register ${ids[0]}`,
+        `register ${ids[1]}`,
+        `register ${ids[3]}`,
+        `unregister ${ids[2]}`,
+      ].sort(),
+    );
+    // Answer everything as it comes: every client's two events, register first.
+    const seen: string[] = [];
+    for (let n = 0; n < 50 && seen.length < 11; n++) {
+      for (const o of open.splice(0)) {
+        seen.push(o.what);
+        o.done();
+      }
+      await tick();
+    }
+    for (const id of ids) {
+      const mine = [`register ${ids[2]}`, ...seen].filter((e) => e.endsWith(` ${id}`));
+      assert.deepEqual(mine, [`register ${id}`, `unregister ${id}`], id);
+    }
+    // Shutdown goes alone, after everything queued before it.
+    const late = core.register("standard")["samp.self-id"];
+    await tick();
+    assert.deepEqual(open.map((o) => o.what), [`register ${late}`]);
+    const closed = core.close(2000);
+    await tick();
+    assert.deepEqual(open.map((o) => o.what), [`register ${late}`]);
+    open.splice(0)[0].done();
+    await tick();
+    assert.deepEqual(open.map((o) => o.what), ["shutdown "]);
+    open.splice(0)[0].done();
+    await closed;
   }));
 
 Deno.test("hub events queued before a client becomes callable are delivered when it does", () =>

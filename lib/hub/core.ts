@@ -233,9 +233,10 @@ interface ClientRecord extends ClientInfo {
   registeredAt: number;
   delivery: Delivery | null;
   lastActive: number;
-  /** Hub events waiting for FIFO delivery to this client. */
+  /** Hub events waiting for delivery to this client, oldest first. */
   events: Message[];
-  draining: boolean;
+  /** Subjects (client ids; "" for the hub) of hub events in flight to this client. */
+  eventsBusy: Set<string>;
   /** Callbacks in flight to this client (hub events apart). */
   active: number;
   /** Callbacks waiting for one of this client's slots. */
@@ -1047,7 +1048,7 @@ export class HubCore {
       delivery: null,
       lastActive: now,
       events: [],
-      draining: false,
+      eventsBusy: new Set(),
       active: 0,
       backlog: [],
       callsIn: new Set(),
@@ -1325,24 +1326,46 @@ export class HubCore {
     }
   }
 
+  /**
+   * Sends queued hub events to `client`: those about one client (`id` in
+   * their params) strictly in order, one at a time, so register, metadata,
+   * subscriptions and unregister of a client always arrive in that order;
+   * events about different clients may be in flight together, up to
+   * EVENTS_IN_FLIGHT. An event without an id (shutdown) waits for all
+   * before it and holds back all after it.
+   */
   #drainEvents(client: ClientRecord): void {
-    if (client.draining || !client.callable || client.events.length === 0) return;
-    client.draining = true;
-    const run = async () => {
-      while (client.registered && client.delivery && client.events.length > 0) {
-        const msg = client.events.shift()!;
-        try {
-          await this.#track(client.delivery.notification(this.#hubId, msg));
-        } catch (e) {
-          this.#deliveryFailed(client, "receiveNotification", e);
-        }
+    const busy = client.eventsBusy;
+    if (!client.callable || client.events.length === 0 || busy.has("")) return;
+    const queue = client.events;
+    let blocked: Set<string> | undefined;
+    for (let i = 0; i < queue.length && busy.size < EVENTS_IN_FLIGHT;) {
+      const id = eventSubject(queue[i]);
+      if (id === "" && (busy.size > 0 || i > 0)) break;
+      if (busy.has(id) || blocked?.has(id)) {
+        // An earlier event about this client still waits or is in flight.
+        (blocked ??= new Set()).add(id);
+        i++;
+        continue;
       }
-      client.draining = false;
-      if (client.registered && client.delivery && client.events.length > 0) {
-        this.#drainEvents(client);
-      }
-    };
-    run();
+      const msg = queue.splice(i, 1)[0];
+      busy.add(id);
+      this.#sendEvent(client, id, msg);
+      if (id === "") break;
+    }
+  }
+
+  #sendEvent(client: ClientRecord, subject: string, msg: Message): void {
+    const delivery = client.delivery;
+    if (!client.registered || !delivery) return;
+    this.#track(
+      delivery.notification(this.#hubId, msg).catch((e) =>
+        this.#deliveryFailed(client, "receiveNotification", e)
+      ),
+    ).finally(() => {
+      client.eventsBusy.delete(subject);
+      if (client.registered && client.delivery) this.#drainEvents(client);
+    });
   }
 
   #deliveryFailed(client: ClientRecord, callback: string, error: unknown): void {
@@ -1386,6 +1409,15 @@ export class HubCore {
       this.#idleWaiters.push(done);
     });
   }
+}
+
+/** Hub events to one client in flight at once (each about a different client). */
+const EVENTS_IN_FLIGHT = 4;
+
+/** The client a hub event is about ("" for none: the shutdown event). */
+function eventSubject(msg: Message): string {
+  const id = (msg["samp.params"] as SampMap | undefined)?.id;
+  return typeof id === "string" ? id : "";
 }
 
 function event(mtype: string, params: SampMap): Message {

@@ -20,6 +20,7 @@ import {
 } from "../lockfile.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
+import { startCompactor } from "./_compact.ts";
 import { createXmlRpcHandler, type XmlRpcLimits } from "../transport/xmlrpc_server.ts";
 import { VERSION } from "../version.ts";
 import { type HubActivity, HubCore } from "./core.ts";
@@ -322,9 +323,16 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
   }, tickMs);
 
+  const compactor = startCompactor({
+    lastActivity: () => core.lastActivity,
+    onCompact: (before, after) =>
+      log.debug(`quiet after a burst: V8 heap compacted from ${mib(before)} to ${mib(after)}`),
+  });
+
   function close(reason = "requested"): Promise<void> {
     closing ??= (async () => {
       clearInterval(timer);
+      compactor.close();
       log.info(`hub shutting down (${reason})`);
       await core.close();
       front.page?.close();
@@ -514,4 +522,8 @@ function startWeb(
       await Promise.all([v4.shutdown(), v6?.shutdown()]);
     },
   };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
