@@ -2,7 +2,7 @@
 // limits, abort; and xmlrpcRequest's error mapping when it uses a pool.
 
 import assert from "node:assert/strict";
-import { createHttpPool, HttpProtocolError } from "../lib/transport/http_pool.ts";
+import { createHttpPool, HttpProtocolError, HttpTimeoutError } from "../lib/transport/http_pool.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { SampFault, TransportError } from "../lib/errors.ts";
 import { encodeFault, encodeResponse } from "../lib/xmlrpc.ts";
@@ -408,6 +408,30 @@ Deno.test("abort closes the connection and rejects with the signal's reason", as
     const e = await assertRejects(() => p, Error);
     assertEquals(e.message, "gave up");
     await waitFor(() => ended, 2000, "the server to see the connection end");
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("timeoutMs ends a request that gets no answer, closing its connection", async () => {
+  let ended = false;
+  const server = rawServer(async (conn) => {
+    ended = await conn.read(new Uint8Array(16)) === null;
+    return false;
+  });
+  const pool = createHttpPool();
+  try {
+    const t0 = performance.now();
+    const e = await assertRejects(
+      () => pool.post(server.url, "never answered", { timeoutMs: 100 }),
+      HttpTimeoutError,
+    );
+    const took = performance.now() - t0;
+    assert.ok(took >= 95 && took < 1000, `timed out after ${took} ms`);
+    assert.match(e.message, /no answer within 100 ms/);
+    await waitFor(() => ended, 2000, "the server to see the connection end");
+    assertEquals(pool.idle, 0);
   } finally {
     pool.close();
     await server.close();

@@ -77,7 +77,6 @@ type Method = (args: SampValue[], ctx: XmlRpcContext) => SampValue | Promise<Sam
 export function createStandardProfile(options: StandardProfileOptions): StandardProfile {
   const { core, secret } = options;
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 120_000;
-  const aborter = new AbortController();
   // Callbacks go through keep-alive connections of our own: the hub's
   // main cost is one POST per delivered message (see http_pool.ts).
   const pool = createHttpPool();
@@ -173,8 +172,8 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   function xmlrpcDelivery(url: string, privateKey: string): Delivery {
     const send = async (method: string, args: SampValue[]): Promise<void> => {
       try {
+        // No signal: closing the profile closes the pool, which ends these.
         await xmlrpcRequest(url, method, [privateKey, ...args], {
-          signal: aborter.signal,
           timeoutMs: callbackTimeoutMs,
           ignoreResult: true,
           pool,
@@ -214,7 +213,6 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   return {
     dispatch,
     close: () => {
-      aborter.abort();
       pool.close();
     },
   };

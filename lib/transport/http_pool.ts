@@ -19,6 +19,8 @@
  * @module
  */
 
+import { createDeadlines } from "./_deadlines.ts";
+
 /**
  * Options of {@linkcode createHttpPool}.
  *
@@ -53,6 +55,12 @@ export interface HttpPostOptions {
   signal?: AbortSignal;
   /** Longest response body read, in bytes; a longer one fails the request. Default 64 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Gives up after this many milliseconds (connecting, sending and reading
+   * the answer), closing the connection: the promise rejects with an
+   * {@linkcode HttpTimeoutError}.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -107,6 +115,21 @@ export interface HttpPool {
 export class HttpProtocolError extends Error {
   /** The error's name, for messages. */
   override name = "HttpProtocolError";
+}
+
+/**
+ * Thrown by {@linkcode HttpPool.post} when its `timeoutMs` passed first.
+ *
+ * @example
+ * ```ts
+ * import { HttpTimeoutError } from "./http_pool.ts";
+ * const e = new HttpTimeoutError("no answer within 10 ms");
+ * console.assert(e.name === "HttpTimeoutError");
+ * ```
+ */
+export class HttpTimeoutError extends Error {
+  /** The error's name, for messages. */
+  override name = "HttpTimeoutError";
 }
 
 const INITIAL_BUFFER = 4096;
@@ -169,6 +192,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   const open = new Set<Conn>();
   let idleCount = 0;
   let closed = false;
+  const deadlines = createDeadlines();
 
   function destroy(c: Conn): void {
     if (c.closed) return;
@@ -291,40 +315,68 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     const request = new Uint8Array(head.length + bodyBytes.length);
     request.set(head);
     request.set(bodyBytes, head.length);
-    const { signal } = opts;
+    const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();
     const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;
-
-    for (let attempt = 0;; attempt++) {
-      const reused = attempt === 0 ? takeIdle(origin) : undefined;
-      let c: Conn;
-      try {
-        c = reused ?? await connect(origin, hostname, port, signal);
-      } catch (e) {
-        if (signal?.aborted) throw signal.reason;
-        throw e;
+    // The connection in use, or the connect in progress, is what a timeout
+    // or an abort ends.
+    let current: Conn | undefined;
+    let connecting: AbortController | undefined;
+    let timedOut = false;
+    const end = () => {
+      if (current) destroy(current);
+      connecting?.abort();
+    };
+    const cancelTimeout = timeoutMs === undefined ? undefined : deadlines.add(timeoutMs, () => {
+      timedOut = true;
+      end();
+    });
+    signal?.addEventListener("abort", end, { once: true });
+    const failure = (e: unknown) => {
+      if (timedOut) return new HttpTimeoutError(`no answer within ${timeoutMs} ms`, { cause: e });
+      if (signal?.aborted) return signal.reason;
+      if (closed) return new HttpProtocolError("the HTTP pool was closed", { cause: e });
+      return e;
+    };
+    try {
+      for (let attempt = 0;; attempt++) {
+        const reused = attempt === 0 ? takeIdle(origin) : undefined;
+        if (reused) {
+          current = reused;
+        } else {
+          connecting = signal || timeoutMs !== undefined ? new AbortController() : undefined;
+          try {
+            current = await connect(origin, hostname, port, connecting?.signal);
+          } catch (e) {
+            throw failure(e);
+          }
+          connecting = undefined;
+          if (timedOut || signal?.aborted) throw failure(undefined);
+        }
+        const c = current;
+        let answered = false;
+        try {
+          await writeAll(c.tcp, request);
+          const response = await readResponse(c, max, () => answered = true);
+          c.uses++;
+          current = undefined;
+          if (response.reusable) park(c);
+          else destroy(c);
+          return response.response;
+        } catch (e) {
+          destroy(c);
+          current = undefined;
+          const f = failure(e);
+          if (f !== e) throw f;
+          // A kept-alive connection the server dropped just as we reused it:
+          // nothing of the answer came, so the request is sent again, once.
+          if (reused && !answered && !(e instanceof HttpProtocolError && !isEarlyEof(e))) continue;
+          throw e;
+        }
       }
-      const onAbort = () => destroy(c);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      let answered = false;
-      try {
-        await writeAll(c.tcp, request);
-        const response = await readResponse(c, max, () => answered = true);
-        c.uses++;
-        if (response.reusable) park(c);
-        else destroy(c);
-        return response.response;
-      } catch (e) {
-        destroy(c);
-        if (signal?.aborted) throw signal.reason;
-        if (closed) throw new HttpProtocolError("the HTTP pool was closed", { cause: e });
-        // A kept-alive connection the server dropped just as we reused it:
-        // nothing of the answer came, so the request is sent again, once.
-        if (reused && !answered && !(e instanceof HttpProtocolError && !isEarlyEof(e))) continue;
-        throw e;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
+    } finally {
+      cancelTimeout?.();
+      signal?.removeEventListener("abort", end);
     }
   }
 

@@ -94,31 +94,39 @@ async function post(
   method: string,
   options: XmlRpcRequestOptions,
 ): Promise<string> {
-  const controller = new AbortController();
-  const { signal, timeoutMs } = options;
-  const onAbort = () => controller.abort(signal?.reason);
-  if (signal) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  }
-  let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
   const max = options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
-  try {
-    let status: number, statusText: string, text: string;
-    if (options.pool && url.startsWith("http:")) {
-      ({ status, statusText, body: text } = await options.pool.post(url, body, {
-        signal: controller.signal,
+  const { signal, timeoutMs, pool } = options;
+  let status: number, statusText: string, text: string;
+  if (pool && url.startsWith("http:")) {
+    // The pool times out and aborts by itself: no controller, no timer here.
+    try {
+      ({ status, statusText, body: text } = await pool.post(url, body, {
+        signal,
+        timeoutMs,
         maxResponseBytes: max,
-      }).catch((e) => {
-        throw e?.name === "HttpProtocolError" && /longer than/.test(e.message)
-          ? tooLong(url, method, max)
-          : e;
       }));
-    } else {
+    } catch (e) {
+      const name = (e as Error)?.name;
+      if (name === "HttpTimeoutError") throw timedOut(url, method, timeoutMs, e);
+      if (signal?.aborted) throw signal.reason ?? e;
+      if (name === "HttpProtocolError" && /longer than/.test((e as Error).message)) {
+        throw tooLong(url, method, max);
+      }
+      throw unreachable(url, e);
+    }
+  } else {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+    let expired = false;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      expired = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
       const response = await fetch(url, {
         method: "POST",
         headers: HEADERS,
@@ -127,35 +135,46 @@ async function post(
       });
       ({ status, statusText } = response);
       text = await readText(response, max, url, method);
+    } catch (e) {
+      if (e instanceof TransportError) throw e;
+      if (expired) throw timedOut(url, method, timeoutMs, e);
+      if (signal?.aborted) throw signal.reason ?? e;
+      throw unreachable(url, e);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
-    if (status < 200 || status > 299) {
-      throw new TransportError(`${url} answered ${method} with HTTP ${status} ${statusText}`, url);
-    }
-    return text;
-  } catch (e) {
-    if (e instanceof TransportError) throw e;
-    if (timedOut) {
-      throw new TransportError(
-        `no answer from ${url} to ${method} within ${timeoutMs} ms`,
-        url,
-        { timedOut: true },
-        { cause: e },
-      );
-    }
-    if (signal?.aborted) throw signal.reason ?? e;
-    const refused = isRefused(e);
-    throw new TransportError(
-      refused
-        ? `connection refused by ${url} (nothing listens there any more)`
-        : `cannot reach ${url}: ${(e as Error).message}`,
-      url,
-      { refused },
-      { cause: e },
-    );
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
+  if (status < 200 || status > 299) {
+    throw new TransportError(`${url} answered ${method} with HTTP ${status} ${statusText}`, url);
+  }
+  return text;
+}
+
+function timedOut(
+  url: string,
+  method: string,
+  timeoutMs: number | undefined,
+  cause: unknown,
+): TransportError {
+  return new TransportError(
+    `no answer from ${url} to ${method} within ${timeoutMs} ms`,
+    url,
+    { timedOut: true },
+    { cause },
+  );
+}
+
+function unreachable(url: string, e: unknown): TransportError {
+  const refused = isRefused(e);
+  return new TransportError(
+    refused
+      ? `connection refused by ${url} (nothing listens there any more)`
+      : `cannot reach ${url}: ${(e as Error).message}`,
+    url,
+    { refused },
+    { cause: e },
+  );
 }
 
 function isRefused(e: unknown): boolean {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createDeadlines, type Deadlines } from "./_deadlines.ts";
 import { SampFault } from "../errors.ts";
 import type { SampValue } from "../types.ts";
 import { decodeCall, encodeFault, encodeResponse, XmlRpcDecodeError } from "../xmlrpc.ts";
@@ -73,22 +74,79 @@ export type XmlRpcDispatch = (
  * if (body instanceof Response) return body;
  * ```
  */
-export async function readBody(
+export function readBody(
   request: Request,
   limits: XmlRpcLimits = {},
 ): Promise<string | Response> {
+  return readBodyWithin(request, limits);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const TIMED_OUT = Symbol("timed out");
+
+async function readBodyWithin(
+  request: Request,
+  limits: XmlRpcLimits,
+  deadlines?: Deadlines,
+): Promise<string | Response> {
   const max = limits.maxBodyBytes ?? 64 * 1024 * 1024;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
+  const timeoutMs = limits.bodyTimeoutMs ?? 30_000;
+  const header = request.headers.get("content-length");
+  const declared = Number(header ?? NaN);
   if (declared > max) return tooLarge(max);
   if (!request.body) return "";
-  const reader = request.body.getReader();
+  let bytes: Uint8Array;
+  if (header !== null) {
+    // HTTP framing stops the body at its declared length, which is within
+    // the limit: read it in one go, racing the body timeout.
+    let cancel!: () => void;
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+      cancel = deadlines
+        ? deadlines.add(timeoutMs, () => resolve(TIMED_OUT))
+        : timeoutCancel(timeoutMs, () => resolve(TIMED_OUT));
+    });
+    const reading = request.bytes();
+    try {
+      const got = await Promise.race([reading, expired]);
+      if (got === TIMED_OUT) {
+        // The connection is closed after the answer, which ends the read.
+        reading.catch(() => {});
+        return plain(408, "request body did not arrive in time");
+      }
+      bytes = got;
+    } catch {
+      return plain(400, "request body was cut off");
+    } finally {
+      cancel();
+    }
+  } else {
+    const body = await readStream(request.body, max, timeoutMs, deadlines);
+    if (body instanceof Response) return body;
+    bytes = body;
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return plain(400, "request body is not valid UTF-8: SAMP over XML-RPC uses UTF-8");
+  }
+}
+
+/** A body of undeclared length (chunked): read piece by piece up to `max`. */
+async function readStream(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  timeoutMs: number,
+  deadlines?: Deadlines,
+): Promise<Uint8Array | Response> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const expire = () => {
     timedOut = true;
     reader.cancel().catch(() => {});
-  }, limits.bodyTimeoutMs ?? 30_000);
+  };
+  const cancel = deadlines ? deadlines.add(timeoutMs, expire) : timeoutCancel(timeoutMs, expire);
   try {
     while (true) {
       const { done, value } = await reader.read();
@@ -106,15 +164,15 @@ export async function readBody(
       timedOut ? "request body did not arrive in time" : "request body was cut off",
     );
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
   if (timedOut) return plain(408, "request body did not arrive in time");
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, size);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return plain(400, "request body is not valid UTF-8: SAMP over XML-RPC uses UTF-8");
-  }
+  return chunks.length === 1 ? chunks[0] : concat(chunks, size);
+}
+
+function timeoutCancel(ms: number, fire: () => void): () => void {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -134,11 +192,13 @@ export function createXmlRpcHandler(
   limits: XmlRpcLimits = {},
   onError: (error: unknown, method: string) => void = () => {},
 ): (request: Request) => Promise<Response> {
+  // Body timeouts of all requests share one timer.
+  const deadlines = createDeadlines();
   return async (request) => {
     if (request.method !== "POST") {
       return plain(405, "this is a SAMP XML-RPC endpoint: send a POST", { allow: "POST" });
     }
-    const body = await readBody(request, limits);
+    const body = await readBodyWithin(request, limits, deadlines);
     if (body instanceof Response) return body;
     let call;
     try {
