@@ -173,6 +173,9 @@ function sizes(quick: boolean) {
 const EMPTY_RESPONSE = encodeResponse("");
 const XML_HEADERS = { "content-type": "text/xml" };
 const RPC_TIMEOUT_MS = 60000;
+/** Quiet time after each round before reading the hub's RSS "after". */
+export const SETTLE_MS = 5000;
+
 /** The timeout a callAndWait asks the hub for. */
 const SYNC_TIMEOUT_MS = 20000;
 
@@ -765,13 +768,21 @@ async function readProc(pid: number | undefined, file: string): Promise<string |
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; null when unknown. */
-async function readCpuSeconds(pid: number | undefined): Promise<number | null> {
+/**
+ * CPU seconds (user + system) a process has used, or its children it has
+ * waited for, from /proc/<pid>/stat; null when unknown.
+ */
+export async function readCpuSeconds(
+  pid: number | undefined,
+  of: "self" | "children" = "self",
+): Promise<number | null> {
   const text = await readProc(pid, "stat");
   if (text === null) return null;
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+  // Fields after the parenthesised command name: utime and stime are the
+  // 14th and 15th, cutime and cstime (children waited for) the 16th and 17th.
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  const i = of === "self" ? 11 : 13;
+  return (Number(f[i]) + Number(f[i + 1])) / CLOCK_TICKS;
 }
 
 /** USER_HZ: 100 on every Linux this runs on. */
@@ -1303,8 +1314,9 @@ export async function runBench(
         results.push(r);
       }
       rounds.push(results);
-      // Let the hub settle (pending callbacks, GC) before the "after" reading.
-      await sleep(opts.quick ? 200 : 1000);
+      // Let the hub settle (pending callbacks, GC; ours compacts its heap
+      // 2-3 s after the last request) before the "after" reading.
+      await sleep(opts.quick ? 200 : SETTLE_MS);
       rss.afterRoundsKiB.push(await readRssKiB(opts.hubPid));
     }
   } finally {

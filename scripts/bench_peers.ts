@@ -31,7 +31,7 @@
  */
 
 import { type AnyHub, collectOutput, type HubKind, privateEnv, ROOT, startAnyHub } from "./hubs.ts";
-import type { BenchReport, ScenarioResult } from "./bench.ts";
+import { type BenchReport, readCpuSeconds, type ScenarioResult, SETTLE_MS } from "./bench.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { encodeResponse } from "../lib/xmlrpc.ts";
 import { createHttpPool } from "../lib/transport/http_pool.ts";
@@ -363,11 +363,18 @@ async function runBenchOn(r: Running, o: PeersOptions, rounds: number): Promise<
 interface CalcResult {
   usPerMessage: number | null;
   elapsedMs: number | null;
+  /** CPU seconds the hub used during the run. */
+  hubCpuS?: number;
+  /** CPU seconds calcstorm's JVM (its ten clients) used. */
+  clientsCpuS?: number;
   error?: string;
 }
 
 /** Runs `jsamp calcstorm` against a hub and parses its timing line. */
 async function calcstorm(hub: AnyHub, mode: string): Promise<CalcResult> {
+  // Who limits it: the hub's CPU, and calcstorm's (a child this process waits for).
+  const hub0 = await readCpuSeconds(hub.pid);
+  const kids0 = await readCpuSeconds(Deno.pid, "children");
   const res = await run(
     "jsamp",
     ["calcstorm", "-nclient", "10", "-nquery", "300", "-mode", mode],
@@ -375,7 +382,12 @@ async function calcstorm(hub: AnyHub, mode: string): Promise<CalcResult> {
   );
   const text = res.stdout + res.stderr;
   const m = /Elapsed time:\s*(\d+)\s*ms\s*\((\d+(?:\.\d+)?)\s*us per message\)/.exec(text);
-  if (m && res.code === 0) return { elapsedMs: Number(m[1]), usPerMessage: Number(m[2]) };
+  const hub1 = await readCpuSeconds(hub.pid);
+  const kids1 = await readCpuSeconds(Deno.pid, "children");
+  const cpu = hub0 === null || hub1 === null || kids0 === null || kids1 === null
+    ? {}
+    : { hubCpuS: hub1 - hub0, clientsCpuS: kids1 - kids0 };
+  if (m && res.code === 0) return { elapsedMs: Number(m[1]), usPerMessage: Number(m[2]), ...cpu };
   return {
     elapsedMs: null,
     usPerMessage: null,
@@ -518,6 +530,20 @@ const METRICS: Metric[] = [
     digits: 0,
     get: (r) => r.calc[mode]?.usPerMessage,
   })),
+  {
+    label: "calcstorm: hub's share of CPU used (%)",
+    better: "down",
+    digits: 0,
+    get: (r) => {
+      let hub = 0, all = 0;
+      for (const c of Object.values(r.calc)) {
+        if (c?.hubCpuS === undefined || c.clientsCpuS === undefined) continue;
+        hub += c.hubCpuS;
+        all += c.hubCpuS + c.clientsCpuS;
+      }
+      return all > 0 ? 100 * hub / all : null;
+    },
+  },
 ];
 
 function peakOfRound(b: BenchReport, round: number): number | null {
@@ -614,8 +640,11 @@ function notes(results: TargetResult[], o: PeersOptions, machine: string): strin
       }; callAndWait: 1 caller, 1 in flight; notifyAll: ${o.quick ? 2 : 4} in flight; storm: ${
         o.quick ? 4 : 8
       } concurrent workers, each cycle ending when an observer has its register and ` +
-      `unregister events. calcstorm: \`jsamp calcstorm -nclient 10 -nquery 300\`. ` +
-      `The ceiling is a bare Deno.serve relay (POST in, POST out, no XML parsed); ` +
+      `unregister events. RSS "after" is read ${
+        o.quick ? "0.2" : SETTLE_MS / 1000
+      } s after the load. calcstorm: \`jsamp calcstorm -nclient 10 -nquery 300\`. ` +
+      `The ceiling is a bare Deno.serve relay (POST in, POST out, no XML parsed) ` +
+      `forwarding through the hub's own HTTP client; ` +
       `registration and calcstorm do not apply to it. ↑ higher is better, ↓ lower is better.`,
   );
   out.push(`Machine: ${machine}.`);
