@@ -19,7 +19,8 @@
  * starts from a warm page cache), runs scripts/bench.ts against it as a
  * subprocess (`--json --hub-pid PID`; 5 rounds for ours, RSS after each),
  * runs JSAMP's `jsamp calcstorm -nclient 10 -nquery 300 -mode M` for M in
- * sync, async, notify, random, and stops it by PID. Then it prints one
+ * sync, async, notify, random (three times each, the median counts, with the
+ * CPU the hub and calcstorm's JVM used), and stops it by PID. Then it prints one
  * table, each metric × {ceiling, ours, JSAMP, astropy} with the ratios
  * ours/JSAMP and ours/ceiling, and writes it as Markdown with
  * `--markdown FILE`.
@@ -370,6 +371,20 @@ interface CalcResult {
   error?: string;
 }
 
+/** Runs of each calcstorm mode per hub; the median is reported. */
+const CALC_RUNS = 3;
+
+/** The run with the median time (a failed run wins: it is reported); CPU summed over runs. */
+function medianCalc(results: CalcResult[]): CalcResult {
+  const failed = results.find((r) => r.error || r.usPerMessage === null);
+  if (failed) return failed;
+  const sorted = [...results].sort((a, b) => a.usPerMessage! - b.usPerMessage!);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const sum = (f: (r: CalcResult) => number | undefined) =>
+    results.every((r) => f(r) !== undefined) ? results.reduce((a, r) => a + f(r)!, 0) : undefined;
+  return { ...median, hubCpuS: sum((r) => r.hubCpuS), clientsCpuS: sum((r) => r.clientsCpuS) };
+}
+
 /** Runs `jsamp calcstorm` against a hub and parses its timing line. */
 async function calcstorm(hub: AnyHub, mode: string): Promise<CalcResult> {
   // Who limits it: the hub's CPU, and calcstorm's (a child this process waits for).
@@ -418,9 +433,17 @@ async function measure(target: Target, o: PeersOptions, log: (s: string) => void
       log(`${LABEL[target]}: up in ${r.startToPingMs.toFixed(0)} ms (pid ${r.pid}); bench`);
       result.bench = await runBenchOn(r, o, target === "ours" ? o.rounds : 1);
       if (r.hub && o.calcstorm) {
+        // A JVM run varies by ±20 %: each mode runs CALC_RUNS times, the median counts.
+        const runs = o.quick ? 1 : CALC_RUNS;
         for (const mode of CALC_MODES) {
-          log(`${LABEL[target]}: calcstorm -mode ${mode}`);
-          result.calc[mode] = await calcstorm(r.hub, mode);
+          const results: CalcResult[] = [];
+          for (let i = 0; i < runs; i++) {
+            log(`${LABEL[target]}: calcstorm -mode ${mode} (${i + 1}/${runs})`);
+            const c = await calcstorm(r.hub, mode);
+            results.push(c);
+            if (c.error) break;
+          }
+          result.calc[mode] = medianCalc(results);
         }
       }
     } finally {
@@ -642,7 +665,9 @@ function notes(results: TargetResult[], o: PeersOptions, machine: string): strin
       } concurrent workers, each cycle ending when an observer has its register and ` +
       `unregister events. RSS "after" is read ${
         o.quick ? "0.2" : SETTLE_MS / 1000
-      } s after the load. calcstorm: \`jsamp calcstorm -nclient 10 -nquery 300\`. ` +
+      } s after the load. calcstorm: \`jsamp calcstorm -nclient 10 -nquery 300\`, the median of ${
+        o.quick ? 1 : CALC_RUNS
+      } runs per mode. ` +
       `The ceiling is a bare Deno.serve relay (POST in, POST out, no XML parsed) ` +
       `forwarding through the hub's own HTTP client; ` +
       `registration and calcstorm do not apply to it. ↑ higher is better, ↓ lower is better.`,

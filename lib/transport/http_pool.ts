@@ -156,6 +156,17 @@ interface Conn {
   uses: number;
 }
 
+/** What a URL tells a request: where to connect, and its head up to the length. */
+interface Target {
+  hostname: string;
+  port: number;
+  origin: string;
+  head: string;
+}
+
+/** URLs remembered parsed (the oldest is forgotten first). */
+const MAX_TARGETS = 1024;
+
 interface Head {
   status: number;
   statusText: string;
@@ -293,27 +304,41 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     return c;
   }
 
-  async function post(
-    url: string,
-    body: string,
-    opts: HttpPostOptions = {},
-  ): Promise<HttpPostResponse> {
-    if (closed) throw new HttpProtocolError("the HTTP pool was closed");
+  /** Parsed URLs, as the hub calls back the same few again and again. */
+  const targets = new Map<string, Target>();
+  function target(url: string): Target {
+    let t = targets.get(url);
+    if (t) return t;
     const u = new URL(url);
     if (u.protocol !== "http:") {
       throw new TypeError(`the HTTP pool speaks plain http: only, not ${u.protocol} (${url})`);
     }
     const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
     const port = u.port ? Number(u.port) : 80;
-    const origin = `${hostname}:${port}`;
+    t = {
+      hostname,
+      port,
+      origin: `${hostname}:${port}`,
+      head: `POST ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n` +
+        `Content-Type: text/xml\r\nUser-Agent: ${userAgent}\r\nContent-Length: `,
+    };
+    if (targets.size >= MAX_TARGETS) targets.delete(targets.keys().next().value!);
+    targets.set(url, t);
+    return t;
+  }
+
+  async function post(
+    url: string,
+    body: string,
+    opts: HttpPostOptions = {},
+  ): Promise<HttpPostResponse> {
+    if (closed) throw new HttpProtocolError("the HTTP pool was closed");
+    const { hostname, port, origin, head: headStart } = target(url);
     const bodyBytes = encoder.encode(body);
-    const head = encoder.encode(
-      `POST ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n` +
-        `Content-Type: text/xml\r\nUser-Agent: ${userAgent}\r\n` +
-        `Content-Length: ${bodyBytes.length}\r\n\r\n`,
-    );
+    const head = `${headStart}${bodyBytes.length}\r\n\r\n`;
+    // The head is ASCII: one byte per character.
     const request = new Uint8Array(head.length + bodyBytes.length);
-    request.set(head);
+    for (let i = 0; i < head.length; i++) request[i] = head.charCodeAt(i);
     request.set(bodyBytes, head.length);
     const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();

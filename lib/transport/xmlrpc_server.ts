@@ -94,7 +94,7 @@ async function readBodyWithin(
   const header = request.headers.get("content-length");
   const declared = Number(header ?? NaN);
   if (declared > max) return tooLarge(max);
-  if (!request.body) return "";
+  if (declared === 0) return "";
   let bytes: Uint8Array;
   if (header !== null) {
     // HTTP framing stops the body at its declared length, which is within
@@ -120,6 +120,8 @@ async function readBodyWithin(
       cancel();
     }
   } else {
+    // (Only here is request.body touched: making its stream is not free.)
+    if (!request.body) return "";
     const body = await readStream(request.body, max, timeoutMs, deadlines);
     if (body instanceof Response) return body;
     bytes = body;
