@@ -1411,8 +1411,8 @@ export class HubCore {
   }
 }
 
-/** Hub events to one client in flight at once (each about a different client). */
-const EVENTS_IN_FLIGHT = 4;
+/** Hub events to one client in flight at once (each about a different client), as many as other callbacks. */
+const EVENTS_IN_FLIGHT = 8;
 
 /** The client a hub event is about ("" for none: the shutdown event). */
 function eventSubject(msg: Message): string {
