@@ -194,7 +194,7 @@ interface Head {
  */
 export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   const maxPerOrigin = options.maxIdlePerOrigin ?? 8;
-  const maxIdle = options.maxIdle ?? 4096;
+  const maxIdle = options.maxIdle ?? 512;
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   const userAgent = options.userAgent ?? "sampkit-deno";
   /** Idle connections per origin, most recently used last. */
