@@ -2,7 +2,13 @@
 // limits, abort; and xmlrpcRequest's error mapping when it uses a pool.
 
 import assert from "node:assert/strict";
-import { createHttpPool, HttpProtocolError, HttpTimeoutError } from "../lib/transport/http_pool.ts";
+import {
+  createHttpPool,
+  type HttpPool,
+  type HttpPoolOptions,
+  HttpProtocolError,
+  HttpTimeoutError,
+} from "../lib/transport/http_pool.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { SampFault, TransportError } from "../lib/errors.ts";
 import { encodeFault, encodeResponse } from "../lib/xmlrpc.ts";
@@ -124,6 +130,22 @@ function rawServer(
   };
 }
 
+/** Runs `fn` with a raw server answering by `answer` and a pool, and closes both. */
+async function withPool(
+  answer: Parameters<typeof rawServer>[0],
+  fn: (server: ReturnType<typeof rawServer>, pool: HttpPool) => Promise<void>,
+  options?: HttpPoolOptions,
+): Promise<void> {
+  const server = rawServer(answer);
+  const pool = createHttpPool(options);
+  try {
+    await fn(server, pool);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+}
+
 function needed(text: string, end: number): number {
   const m = /content-length: *(\d+)/i.exec(text.slice(0, end));
   return enc.encode(text.slice(0, end + 4)).length + Number(m?.[1] ?? 0);
@@ -165,12 +187,10 @@ Deno.test("sequential posts reuse one keep-alive connection to Deno.serve", asyn
 });
 
 Deno.test("the request carries Content-Length in bytes of UTF-8, Host and Content-Type", async () => {
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     await write(conn, ok("fine"));
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     const text = "<value>Ångström ✓ 𝛼</value>";
     await pool.post(server.url, text);
     const [req] = server.requests;
@@ -181,158 +201,115 @@ Deno.test("the request carries Content-Length in bytes of UTF-8, Host and Conten
     assert(new RegExp(`\\r\\ncontent-length: ${bytes}(\\r\\n|$)`, "i").test(req.head), req.head);
     assert(/\r\ncontent-type: text\/xml/i.test(req.head), req.head);
     assert(new RegExp(`\\r\\nhost: ${new URL(server.url).host}`, "i").test(req.head), req.head);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a chunked answer is read whole, trailers skipped, and the connection kept", async () => {
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     await write(
       conn,
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
         "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n",
     );
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     assertEquals((await pool.post(server.url, "a")).body, "hello, world");
     assertEquals((await pool.post(server.url, "b")).body, "hello, world");
     assertEquals(server.accepted, 1);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an HTTP/1.0 answer framed by the end of the connection is read, and not reused", async () => {
   // Python's http.server (astropy's callback servers) answers this way.
-  const server = rawServer(async (conn, _req, nth) => {
+  await withPool(async (conn, _req, nth) => {
     await write(conn, `HTTP/1.0 200 OK\r\nServer: BaseHTTP\r\n\r\nanswer ${nth}`);
     return false;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     assertEquals((await pool.post(server.url, "a")).body, "answer 0");
     assertEquals((await pool.post(server.url, "b")).body, "answer 1");
     assertEquals(server.accepted, 2);
     assertEquals(pool.idle, 0);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("HTTP/1.0 with keep-alive and a length is reused; Connection: close is not", async () => {
-  const server = rawServer(async (conn, req) => {
+  await withPool(async (conn, req) => {
     if (req.body === "close") {
       await write(conn, ok("bye", "Connection: close\r\n"));
       return false;
     }
     await write(conn, `HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi`);
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     await pool.post(server.url, "a");
     await pool.post(server.url, "b");
     assertEquals(server.accepted, 1);
     assertEquals((await pool.post(server.url, "close")).body, "bye");
     assertEquals(pool.idle, 0);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("interim 100 Continue answers are skipped", async () => {
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     await write(conn, "HTTP/1.1 100 Continue\r\n\r\n" + ok("after"));
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     assertEquals((await pool.post(server.url, "x")).body, "after");
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an idle connection the server closes leaves the pool at once", async () => {
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     await write(conn, ok("once"));
     return false; // answers with keep-alive, then hangs up
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     await pool.post(server.url, "a");
     await waitFor(() => pool.idle === 0, 2000, "the closed connection to leave the pool");
     assertEquals((await pool.post(server.url, "b")).body, "once");
     assertEquals(server.accepted, 2);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a reused connection dropped before any answer is sent again once, on a new one", async () => {
   // The server reads the second request on the first connection, then hangs up.
-  const server = rawServer(async (conn, req, nth) => {
+  await withPool(async (conn, req, nth) => {
     if (nth === 1) return false;
     await write(conn, ok(`answer to ${req.body} on connection ${req.conn}`));
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     assertEquals((await pool.post(server.url, "a")).body, "answer to a on connection 0");
     assertEquals((await pool.post(server.url, "b")).body, "answer to b on connection 1");
     assertEquals(server.requests.map((r) => r.body), ["a", "b", "b"]);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a new connection dropped before any answer fails: only reused ones are retried", async () => {
-  const server = rawServer(() => Promise.resolve(false));
-  const pool = createHttpPool();
-  try {
+  await withPool(() => Promise.resolve(false), async (server, pool) => {
     const e = await assertRejects(() => pool.post(server.url, "a"), HttpProtocolError);
     assert(/closed the connection before answering/.test(e.message), e.message);
     assertEquals(server.requests.length, 1);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a connection cut in the middle of the answer fails without a retry", async () => {
-  const server = rawServer(async (conn, _req, nth) => {
+  await withPool(async (conn, _req, nth) => {
     if (nth === 0) {
       await write(conn, ok("first"));
       return true;
     }
     await write(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
     return false;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     await pool.post(server.url, "a");
     const e = await assertRejects(() => pool.post(server.url, "b"), HttpProtocolError);
     assert(/middle of the answer/.test(e.message), e.message);
     assertEquals(server.requests.length, 2);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an answer longer than maxResponseBytes fails, framed by length or by chunks", async () => {
   const big = "x".repeat(5000);
-  const server = rawServer(async (conn, req) => {
+  await withPool(async (conn, req) => {
     await write(
       conn,
       req.body === "chunked"
@@ -342,9 +319,7 @@ Deno.test("an answer longer than maxResponseBytes fails, framed by length or by 
         : ok(big),
     );
     return req.body !== "eof";
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     for (const how of ["length", "chunked", "eof"]) {
       const e = await assertRejects(
         () => pool.post(server.url, how, { maxResponseBytes: 1000 }),
@@ -353,10 +328,7 @@ Deno.test("an answer longer than maxResponseBytes fails, framed by length or by 
       assert(/longer than 1000 bytes/.test(e.message), `${how}: ${e.message}`);
     }
     assertEquals((await pool.post(server.url, "length", { maxResponseBytes: 5000 })).body, big);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("malformed answers fail with a message naming what is wrong", async () => {
@@ -368,11 +340,6 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
     coding: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
     chunk: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   };
-  const server = rawServer(async (conn, req) => {
-    await write(conn, answers[req.body]);
-    return false;
-  });
-  const pool = createHttpPool();
   const expected: Record<string, RegExp> = {
     status: /not an HTTP\/1.x status line/,
     header: /malformed header line/,
@@ -381,26 +348,24 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
     coding: /unsupported Transfer-Encoding/,
     chunk: /bad chunk size line/,
   };
-  try {
+  await withPool(async (conn, req) => {
+    await write(conn, answers[req.body]);
+    return false;
+  }, async (server, pool) => {
     for (const [name, re] of Object.entries(expected)) {
       const e = await assertRejects(() => pool.post(server.url, name), HttpProtocolError);
       assert(re.test(e.message), `${name}: ${e.message}`);
     }
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("abort closes the connection and rejects with the signal's reason", async () => {
   let ended = false;
   // Never answers; reads on to see the connection end.
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     ended = await conn.read(new Uint8Array(16)) === null;
     return false;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     const ac = new AbortController();
     const p = pool.post(server.url, "never answered", { signal: ac.signal });
     await waitFor(() => server.requests.length === 1, 2000, "the request to arrive");
@@ -408,20 +373,15 @@ Deno.test("abort closes the connection and rejects with the signal's reason", as
     const e = await assertRejects(() => p, Error);
     assertEquals(e.message, "gave up");
     await waitFor(() => ended, 2000, "the server to see the connection end");
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("timeoutMs ends a request that gets no answer, closing its connection", async () => {
   let ended = false;
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     ended = await conn.read(new Uint8Array(16)) === null;
     return false;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     const t0 = performance.now();
     const e = await assertRejects(
       () => pool.post(server.url, "never answered", { timeoutMs: 100 }),
@@ -432,10 +392,7 @@ Deno.test("timeoutMs ends a request that gets no answer, closing its connection"
     assert.match(e.message, /no answer within 100 ms/);
     await waitFor(() => ended, 2000, "the server to see the connection end");
     assertEquals(pool.idle, 0);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a refused connection is Deno's ConnectionRefused", async () => {
@@ -456,13 +413,11 @@ Deno.test("a refused connection is Deno's ConnectionRefused", async () => {
 Deno.test("idle connections are capped per origin; close() ends them and later posts fail", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
-  const server = rawServer(async (conn) => {
+  await withPool(async (conn) => {
     await gate;
     await write(conn, ok("ok"));
     return true;
-  });
-  const pool = createHttpPool({ maxIdlePerOrigin: 3 });
-  try {
+  }, async (server, pool) => {
     const posts = Array.from({ length: 6 }, (_, i) => pool.post(server.url, `p${i}`));
     await waitFor(() => server.requests.length === 6, 2000, "six requests");
     release();
@@ -474,23 +429,18 @@ Deno.test("idle connections are capped per origin; close() ends them and later p
     assertEquals(pool.idle, 0);
     await waitFor(() => server.closedByPeer === 6, 2000, "every connection closed");
     await assertRejects(() => pool.post(server.url, "late"), HttpProtocolError, "closed");
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  }, { maxIdlePerOrigin: 3 });
 });
 
 Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and timeouts", async () => {
-  const server = rawServer(async (conn, req, _nth, closing) => {
+  await withPool(async (conn, req, _nth, closing) => {
     if (req.body.includes("fault")) await write(conn, ok(encodeFault(3, "no such thing")));
     else if (req.body.includes("http500")) {
       await write(conn, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
     } else if (req.body.includes("slow")) return closing;
     else await write(conn, ok(encodeResponse({ a: "1" })));
     return true;
-  });
-  const pool = createHttpPool();
-  try {
+  }, async (server, pool) => {
     assertEquals(await xmlrpcRequest(server.url, "m.ok", [], { pool }), { a: "1" });
     const fault = await assertRejects(
       () => xmlrpcRequest(server.url, "m.fault", [], { pool }),
@@ -520,8 +470,5 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
       TransportError,
     );
     assert(/more than 20 bytes: the answer was cut off/.test(long.message), long.message);
-  } finally {
-    pool.close();
-    await server.close();
-  }
+  });
 });

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
 
 /**
@@ -628,13 +629,7 @@ async function readChunked(c: Conn, max: number): Promise<Uint8Array> {
   for (let i = 0; (await readLine(c)) !== ""; i++) {
     if (i > 100) throw new HttpProtocolError("too many trailer fields");
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 async function readToEnd(c: Conn, max: number): Promise<Uint8Array> {

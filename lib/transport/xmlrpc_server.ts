@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
 import { SampFault } from "../errors.ts";
 import type { SampValue } from "../types.ts";
@@ -169,7 +170,7 @@ async function readStream(
     cancel();
   }
   if (timedOut) return plain(408, "request body did not arrive in time");
-  return chunks.length === 1 ? chunks[0] : concat(chunks, size);
+  return concatBytes(chunks, size);
 }
 
 function timeoutCancel(ms: number, fire: () => void): () => void {
@@ -242,14 +243,4 @@ function plain(status: number, text: string, headers: Record<string, string> = {
 
 function tooLarge(max: number): Response {
   return plain(413, `request body exceeds the hub's limit of ${max} bytes`);
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
