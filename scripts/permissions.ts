@@ -42,7 +42,7 @@ export const HUB_PERMISSIONS: readonly string[] = [
  * `--max-semi-space-size=4` (MiB) caps V8's young generation at 12 MiB. The
  * hub allocates fast and briefly (a few short strings and maps per message),
  * and by default V8 grows the young generation to 48 MiB, which then stays
- * in RSS; with 4 MiB semi-spaces throughput is the same (1 MiB cost 15-25 %
+ * in RSS; with 4 MiB semi-spaces throughput is the same (1 MiB cost 13-26 %
  * of notify throughput: short-lived objects got promoted). Measured with
  * `deno task bench` against a hub run with each setting.
  *
