@@ -24,14 +24,32 @@ Deno.test("deadlines fire when due, at most one tick late, and cancelled ones ne
   assert.ok(lateBy >= 0 && lateBy < 40, `fired ${lateBy} ms late`);
   await sleep(200);
   assert.deepEqual(fired, ["a", "c"]);
-  // Nothing waits: the interval is gone (the test's timer sanitizer checks it).
   assert.equal(d.size, 0);
 });
 
-Deno.test("cancelling the last deadline stops the timer at once", () => {
-  const d = createDeadlines();
-  const cancel = d.add(60_000, () => assert.fail("must not fire"));
+Deno.test("a cancelled deadline never fires, and cancelling twice is harmless", async () => {
+  const d = createDeadlines(5);
+  const cancel = d.add(10, () => assert.fail("must not fire"));
   cancel();
-  cancel(); // twice is harmless
+  cancel();
   assert.equal(d.size, 0);
+  await sleep(40);
+});
+
+Deno.test("the shared timer does not keep a process alive", async () => {
+  // A child that only waits on a one-minute deadline exits at once.
+  const code = `import { createDeadlines } from ${
+    JSON.stringify(
+      new URL("../lib/transport/_deadlines.ts", import.meta.url).href,
+    )
+  }; createDeadlines().add(60_000, () => {}); console.log("done");`;
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "done");
+  assert.ok(performance.now() - t0 < 20_000);
 });

@@ -220,9 +220,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       return new Response("internal error\n", { status: 500 });
     },
   }, (request, info) => {
-    const path = new URL(request.url).pathname;
-    const page = front.page?.handle(request, info);
-    if (page) return page;
+    const path = pathOf(request.url);
+    if (path === "/page" || path.startsWith("/page/")) {
+      const page = front.page?.handle(request, info);
+      if (page) return page;
+    }
     if (request.method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2")) {
       return xmlrpc(request);
     }
@@ -526,4 +528,17 @@ function startWeb(
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/**
+ * The path of a request URL as Deno gives it (`http://host:port/path?query`),
+ * without a URL parser: this runs for every request. Unlike
+ * `URL.pathname` it does not resolve dot segments, so "/x/../xmlrpc" is not
+ * "/xmlrpc" here (and gets a 404).
+ */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
 }

@@ -4,7 +4,10 @@
  * pair for each cost about 5 % of the hub's CPU under load. Here a request
  * adds an entry to a set and removes it when done, and one interval, running
  * only while the set is not empty, fires what is due: late by at most
- * `tickMs`, which is nothing next to timeouts of seconds.
+ * `tickMs`, which is nothing next to timeouts of seconds. The interval
+ * stops at the first tick that finds nothing waiting (not at each cancel,
+ * which for requests made one at a time would arm it again every time),
+ * and it is unref'd: it never keeps a process alive by itself.
  *
  * @module
  */
@@ -26,28 +29,29 @@ interface Entry {
 export function createDeadlines(tickMs = 50): Deadlines {
   const entries = new Set<Entry>();
   let timer: ReturnType<typeof setInterval> | undefined;
-  const stopIfEmpty = () => {
-    if (entries.size === 0 && timer !== undefined) {
+  const tick = () => {
+    if (entries.size === 0) {
       clearInterval(timer);
       timer = undefined;
+      return;
     }
-  };
-  const tick = () => {
     const now = performance.now();
     for (const e of entries) {
       if (e.at > now) continue;
       entries.delete(e);
       e.fire();
     }
-    stopIfEmpty();
   };
   return {
     add(ms, fire) {
       const e: Entry = { at: performance.now() + ms, fire };
       entries.add(e);
-      timer ??= setInterval(tick, Math.min(tickMs, Math.max(1, ms)));
+      if (timer === undefined) {
+        timer = setInterval(tick, Math.min(tickMs, Math.max(1, ms)));
+        Deno.unrefTimer(timer as unknown as number);
+      }
       return () => {
-        if (entries.delete(e)) stopIfEmpty();
+        entries.delete(e);
       };
     },
     get size() {
