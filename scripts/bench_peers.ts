@@ -317,7 +317,7 @@ async function start(target: Target): Promise<Running> {
 
 async function startTarget(target: Target): Promise<Running> {
   if (target === "ceiling") return await startRelay();
-  const hub = await startAnyHub(target);
+  const hub = await startAnyHub(target, { outputTail: 64 * 1024 });
   return {
     pid: hub.pid,
     startToPingMs: hub.startToPingMs,

@@ -74,6 +74,12 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Extra samp_hub flags (ours only). */
   args?: string[];
+  /**
+   * Keep only the last this many characters of the hub's output (default:
+   * all). The bench sets it: a hub logging every registration of a storm
+   * must not make the harness hold, and re-copy, megabytes of text.
+   */
+  outputTail?: number;
 }
 
 /** The Deno cache of this process, so children with another HOME reuse it. */
@@ -115,8 +121,11 @@ export function privateEnv(
   };
 }
 
-/** Collects a child's stdout+stderr; `wait` resolves with its exit code (SIGKILL after `ms`). */
-export function collectOutput(child: Deno.ChildProcess): {
+/**
+ * Collects a child's stdout+stderr (the last `tail` characters of it, when
+ * given); `wait` resolves with its exit code (SIGKILL after `ms`).
+ */
+export function collectOutput(child: Deno.ChildProcess, tail = Infinity): {
   text(): string;
   readonly code: number | undefined;
   wait(ms: number): Promise<number>;
@@ -125,7 +134,10 @@ export function collectOutput(child: Deno.ChildProcess): {
   const state = { code: undefined as number | undefined };
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const d = new TextDecoder();
-    for await (const chunk of stream) text += d.decode(chunk, { stream: true });
+    for await (const chunk of stream) {
+      text += d.decode(chunk, { stream: true });
+      if (text.length > 2 * tail) text = text.slice(-tail);
+    }
   };
   const done = Promise.all([pump(child.stdout), pump(child.stderr), child.status]).then(
     ([, , status]) => {
@@ -221,7 +233,7 @@ export async function startAnyHub(kind: HubKind, options: StartOptions = {}): Pr
     throw e;
   }
   const stdin = kind === "astropy" ? child.stdin.getWriter() : undefined;
-  const out = collectOutput(child);
+  const out = collectOutput(child, options.outputTail);
   let exitCode: number | undefined;
   let stopped = false;
   const stop = async () => {
