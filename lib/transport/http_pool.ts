@@ -377,7 +377,11 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
             throw failure(e);
           }
           connecting = undefined;
-          if (timedOut || signal?.aborted) throw failure(undefined);
+          if (timedOut || signal?.aborted) {
+            // Connected just as the time ran out: not used, not kept.
+            destroy(current);
+            throw failure(undefined);
+          }
         }
         const c = current;
         let answered = false;
