@@ -31,7 +31,16 @@
  * @module
  */
 
-import { type AnyHub, collectOutput, type HubKind, privateEnv, ROOT, startAnyHub } from "./hubs.ts";
+import { BENCH_PERMISSIONS } from "./permissions.ts";
+import {
+  type AnyHub,
+  collectOutput,
+  type HubKind,
+  privateEnv,
+  ROOT,
+  runBounded,
+  startAnyHub,
+} from "./hubs.ts";
 import { type BenchReport, readCpuSeconds, type ScenarioResult, SETTLE_MS } from "./bench.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { encodeResponse } from "../lib/xmlrpc.ts";
@@ -192,36 +201,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Children of run() still running (killed on SIGINT/SIGTERM). */
 const children = new Set<Deno.ChildProcess>();
 
-/** Runs a command to completion, killing it (SIGKILL) after `timeoutMs`. */
-async function run(
+/** Runs a command to completion (SIGKILL after `timeoutMs`), tracked in `children`. */
+function run(
   cmd: string,
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs: number },
 ): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
-  const child = new Deno.Command(cmd, {
-    args,
-    env: opts.env,
-    cwd: opts.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  children.add(child);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, opts.timeoutMs);
-  try {
-    const out = await child.output();
-    const d = new TextDecoder();
-    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr), timedOut };
-  } finally {
-    clearTimeout(timer);
-    children.delete(child);
-  }
+  return runBounded(cmd, args, { ...opts, running: children });
 }
 
 /** A free loopback port (closed again at once). */
@@ -335,10 +321,7 @@ async function runBenchOn(r: Running, o: PeersOptions, rounds: number): Promise<
     "--quiet",
     "--no-prompt",
     `--config=${ROOT}deno.json`,
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "--allow-run=cat",
+    ...BENCH_PERMISSIONS,
     BENCH,
     "--json",
     "--hub-pid",

@@ -82,6 +82,53 @@ export interface StartOptions {
   outputTail?: number;
 }
 
+/**
+ * Runs a command to completion, bounded in time (SIGKILL after `timeoutMs`,
+ * default 30 s); never throws: a command that cannot start gives code -1.
+ * With `running`, the child is in that set while it runs (so a caller can
+ * kill what runs when interrupted).
+ */
+export async function runBounded(
+  cmd: string,
+  args: string[],
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    timeoutMs?: number;
+    running?: Set<Deno.ChildProcess>;
+  } = {},
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(cmd, {
+      args,
+      env: opts.env,
+      cwd: opts.cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    return { code: -1, stdout: "", stderr: String(e), timedOut: false };
+  }
+  opts.running?.add(child);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, opts.timeoutMs ?? 30000);
+  try {
+    const out = await child.output();
+    const d = new TextDecoder();
+    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr), timedOut };
+  } finally {
+    clearTimeout(timer);
+    opts.running?.delete(child);
+  }
+}
+
 /** The Deno cache of this process, so children with another HOME reuse it. */
 export function denoDir(): string {
   const env = Deno.env.toObject();

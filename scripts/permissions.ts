@@ -76,3 +76,22 @@ export const SAMP_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-env=HOME,USERPROFILE,SAMP_HUB",
 ];
+
+/**
+ * The permission flags of `deno task bench` (scripts/bench.ts): the network
+ * (the hub, its clients' callback servers), reading the lockfile, the
+ * variables that locate it, and `cat` to read the hub's /proc entries
+ * (Deno reads /proc/PID of another process only with --allow-all).
+ *
+ * @example
+ * ```ts
+ * import { BENCH_PERMISSIONS } from "./permissions.ts";
+ * console.log(["deno", "run", ...BENCH_PERMISSIONS, "scripts/bench.ts"].join(" "));
+ * ```
+ */
+export const BENCH_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run=cat",
+];

@@ -2,11 +2,14 @@
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
 import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "../scripts/permissions.ts";
-import { collectOutput } from "../scripts/hubs.ts";
+import { collectOutput, denoDir } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
+
+/** The Deno cache of this process (shared with the bench). */
+export { denoDir };
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const HUB_ENTRY = new URL("../hub.ts", import.meta.url).pathname;
@@ -84,15 +87,6 @@ export async function spawnHub(
     },
     exited: (ms = 10000) => out.wait(ms),
   };
-}
-
-/** The Deno cache of this process, so children with another HOME reuse it. */
-export function denoDir(): string {
-  const env = Deno.env.toObject();
-  if (env.DENO_DIR) return env.DENO_DIR;
-  if (Deno.build.os === "windows") return `${env.LOCALAPPDATA}\\deno`;
-  if (Deno.build.os === "darwin") return `${env.HOME}/Library/Caches/deno`;
-  return `${env.XDG_CACHE_HOME ?? `${env.HOME}/.cache`}/deno`;
 }
 
 /**

@@ -5,6 +5,11 @@
 // in CI): then the tests run and fail, saying what is missing and how to
 // install it.
 
+import { runBounded } from "../scripts/hubs.ts";
+
+/** Runs a command, bounded in time; never throws (shared with the bench). */
+export { runBounded };
+
 export type PeerName = "jsamp" | "astropy" | "chromium";
 
 /** The Python that has astropy on Debian (the default `python3` may be another install). */
@@ -40,46 +45,6 @@ export interface PeerStatus {
 }
 
 const cache = new Map<PeerName, Promise<PeerStatus>>();
-
-/** Runs a command, bounded in time; never throws. */
-export async function runBounded(
-  cmd: string,
-  args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
-): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(cmd, {
-      args,
-      env: opts.env,
-      cwd: opts.cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (e) {
-    return { code: -1, stdout: "", stderr: String(e), timedOut: false };
-  }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, opts.timeoutMs ?? 30000);
-  try {
-    const out = await child.output();
-    const d = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: d.decode(out.stdout),
-      stderr: d.decode(out.stderr),
-      timedOut,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Whether SAMP_REQUIRE_PEERS=1 (missing peers fail instead of being ignored). */
 export function peersRequired(): boolean {

@@ -2,6 +2,7 @@
 // freshly spawned samp_hub must run every scenario with nothing lost, no
 // errors and sane (positive) numbers, in a few seconds.
 
+import { BENCH_PERMISSIONS } from "../scripts/permissions.ts";
 import assert from "node:assert/strict";
 import { ROOT, spawnHub } from "./_helpers.ts";
 import { lockUrl, privateEnv } from "../scripts/hubs.ts";
@@ -18,10 +19,7 @@ Deno.test("bench --quick runs every scenario against samp_hub with nothing lost"
         "--quiet",
         "--no-prompt",
         `--config=${ROOT}deno.json`,
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
-        "--allow-run=cat",
+        ...BENCH_PERMISSIONS,
         `${ROOT}scripts/bench.ts`,
         "--quick",
         "--json",

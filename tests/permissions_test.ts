@@ -4,7 +4,12 @@
 // builds a working binary or says in one line why it could not.
 
 import assert from "node:assert/strict";
-import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
+import {
+  BENCH_PERMISSIONS,
+  HUB_PERMISSIONS,
+  HUB_RUNTIME_FLAGS,
+  SAMP_PERMISSIONS,
+} from "../scripts/permissions.ts";
 import {
   childEnv,
   collect,
@@ -31,6 +36,13 @@ Deno.test("deno.json's hub task runs hub.ts with exactly HUB_PERMISSIONS and HUB
   const flags = words.slice(2, entry);
   assert.deepEqual(sorted(flags.filter(isPermissionFlag)), sorted(HUB_PERMISSIONS));
   assert.deepEqual(flags.filter((f) => !isPermissionFlag(f)), HUB_RUNTIME_FLAGS, "no other flags");
+});
+
+Deno.test("deno.json's bench task runs scripts/bench.ts with exactly BENCH_PERMISSIONS", async () => {
+  const words = (await denoTasks()).bench.trim().split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
+  assert.equal(words.at(-1), "scripts/bench.ts");
+  assert.deepEqual(sorted(words.slice(2, -1)), sorted(BENCH_PERMISSIONS));
 });
 
 Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS and HUB_RUNTIME_FLAGS to deno compile for every target", async () => {
