@@ -1,7 +1,7 @@
 // Test helpers: run samp_hub as a subprocess with a private lockfile, and a
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
-import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "../scripts/permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import { collectOutput, denoDir } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
@@ -13,6 +13,19 @@ export { denoDir };
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const HUB_ENTRY = new URL("../hub.ts", import.meta.url).pathname;
+
+/** `deno run` arguments for the `samp` command with exactly its baked permissions. */
+export function sampRunArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--config=${ROOT}deno.json`,
+    ...SAMP_PERMISSIONS,
+    `${ROOT}lib/tools/main.ts`,
+    ...args,
+  ];
+}
 
 /** Waits until `check` returns a truthy value, polling; fails after `ms`. */
 export async function waitFor<T>(

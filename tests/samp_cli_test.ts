@@ -3,25 +3,15 @@
 
 import assert from "node:assert/strict";
 import { SampClient } from "../client.ts";
-import { childEnv, collect, ROOT, spawnHub, waitFor } from "./_helpers.ts";
+import { childEnv, collect, ROOT, sampRunArgs, spawnHub, waitFor } from "./_helpers.ts";
 import type { HubProcess } from "./_helpers.ts";
 import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import { startAnyHub } from "./_hubs.ts";
 import { peerTest } from "./_peers.ts";
 
-const MAIN = `${ROOT}lib/tools/main.ts`;
-
 function samp(hub: HubProcess | undefined, args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${ROOT}deno.json`,
-      ...SAMP_PERMISSIONS,
-      MAIN,
-      ...args,
-    ],
+    args: sampRunArgs(args),
     env: childEnv(
       hub?.dir ?? "/nonexistent",
       hub ? { SAMP_HUB: `std-lockurl:file://${hub.lockfile}` } : {},

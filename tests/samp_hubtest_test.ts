@@ -2,13 +2,10 @@
 // permissions) against our samp_hub, JSAMP's hub and astropy's hub.
 
 import assert from "node:assert/strict";
-import { childEnv, ROOT, spawnHub } from "./_helpers.ts";
+import { childEnv, sampRunArgs, spawnHub } from "./_helpers.ts";
 import { startAnyHub } from "./_hubs.ts";
 import { peerTest } from "./_peers.ts";
-import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import { connectStandard } from "../lib/client/standard_transport.ts";
-
-const MAIN = `${ROOT}lib/tools/main.ts`;
 
 /** Runs `samp hubtest` (killed after 90 s); stdout and stderr apart, and `text` both. */
 async function hubtest(
@@ -16,16 +13,7 @@ async function hubtest(
   args: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string; text: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${ROOT}deno.json`,
-      ...SAMP_PERMISSIONS,
-      MAIN,
-      "hubtest",
-      ...args,
-    ],
+    args: sampRunArgs(["hubtest", ...args]),
     env,
     stdin: "null",
     stdout: "piped",
