@@ -10,6 +10,16 @@
  * declaration, and undefined entities. Documents are always read as XML 1.0,
  * whatever version their declaration states.
  *
+ * Most documents a hub reads are in a plain subset of XML that every SAMP
+ * implementation writes: an optional `<?xml version="1.0"?>` declaration,
+ * elements with ASCII names and no attributes, and text with the five
+ * predefined entities and character references. A small scanner
+ * ({@linkcode scanPlainXml}) reads that subset at a few times the speed of
+ * saxes and hands anything else (comments, CDATA, attributes, CR line ends,
+ * unusual characters, and every error) to saxes, so saxes alone decides what
+ * is malformed and words the error. Both paths report the same events; a
+ * differential fuzz test holds them to it.
+ *
  * @module
  */
 
@@ -78,6 +88,43 @@ export interface SaxHandler {
  * @param handler Receives the parse events.
  */
 export function parseXml(text: string, handler: SaxHandler): void {
+  const events = scanPlainXml(text);
+  if (events === null) {
+    parseXmlWithSaxes(text, handler);
+    return;
+  }
+  for (let i = 0; i < events.length; i += 2) {
+    const value = events[i + 1] as string;
+    switch (events[i]) {
+      case OPEN:
+        handler.onOpen(value);
+        break;
+      case CLOSE:
+        handler.onClose(value);
+        break;
+      default:
+        handler.onText(value);
+    }
+  }
+}
+
+/**
+ * {@linkcode parseXml} without the plain-subset scanner: every document goes
+ * through saxes. The reference the scanner is tested against.
+ *
+ * @example
+ * ```ts
+ * import { parseXmlWithSaxes } from "./_sax.ts";
+ * const names: string[] = [];
+ * parseXmlWithSaxes("<a><!-- note --><b/></a>", {
+ *   onOpen: (name) => names.push(name),
+ *   onClose: () => {},
+ *   onText: () => {},
+ * });
+ * // names is now ["a", "b"]
+ * ```
+ */
+export function parseXmlWithSaxes(text: string, handler: SaxHandler): void {
   // XML 1.0 is forced so that a `version="1.1"` declaration cannot smuggle in
   // control characters (`&#1;`) that no XML 1.0 writer could pass on.
   const parser = new SaxesParser({
@@ -109,4 +156,150 @@ export function parseXml(text: string, handler: SaxHandler): void {
 
   parser.write(text);
   parser.close();
+}
+
+// ------------------------------------------------------------ plain subset
+
+/** Event codes of {@linkcode scanPlainXml}'s result. */
+const OPEN = 0;
+const CLOSE = 1;
+const TEXT = 2;
+
+/**
+ * The events of a document in the plain subset, as a flat list of pairs
+ * `[code, value, code, value, ...]` (codes: 0 element start, 1 element end,
+ * 2 text), or `null` when the document is outside the subset, which includes
+ * every document that is not well-formed. A `null` says nothing about the
+ * document: {@linkcode parseXml} then reads it with saxes.
+ *
+ * The subset: an optional declaration of version 1.0 (with an optional
+ * encoding name); elements whose names are ASCII letters, digits, `_`, `.`
+ * and `-`, without attributes; text in which `&` starts only `&amp;`, `&lt;`,
+ * `&gt;`, `&quot;`, `&apos;` or a character reference to an XML character;
+ * and characters from tab, LF, printable ASCII and U+00A0 to U+FFFD outside
+ * the surrogates (so no CR, no control characters, no BOM, no `]]>`).
+ * Whitespace before the root is reported only after a declaration, and after
+ * the root always, as saxes does.
+ *
+ * @example
+ * ```ts
+ * import { scanPlainXml } from "./_sax.ts";
+ * scanPlainXml("<a>x &amp; y</a>"); // [0, "a", 2, "x & y", 1, "a"]
+ * scanPlainXml("<a><!-- c --></a>"); // null: comments are for saxes
+ * ```
+ */
+export function scanPlainXml(text: string): (number | string)[] | null {
+  if (UNUSUAL.test(text) || text.includes("]]>")) return null;
+  const n = text.length;
+  let i = 0;
+  if (text.startsWith("<?")) {
+    DECLARATION.lastIndex = 0;
+    if (!DECLARATION.test(text)) return null;
+    i = DECLARATION.lastIndex;
+  } else {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+  }
+  const events: (number | string)[] = [];
+  const open: string[] = [];
+  let rootDone = false;
+  while (i < n) {
+    if (text.charCodeAt(i) === 0x3c /* < */) {
+      // <name>, </name>, <name/>, with optional spaces before > or />.
+      let j = i + 1;
+      const closing = text.charCodeAt(j) === 0x2f; /* / */
+      if (closing) j++;
+      const start = j;
+      if (!isNameStart(text.charCodeAt(j))) return null;
+      do j++; while (isNameChar(text.charCodeAt(j)));
+      const end = j;
+      while (isSpace(text.charCodeAt(j))) j++;
+      const empty = text.charCodeAt(j) === 0x2f; /* / */
+      if (empty) j++;
+      if (text.charCodeAt(j) !== 0x3e /* > */ || (closing && empty)) return null;
+      i = j + 1;
+      if (closing) {
+        // Compared in place: no new string for an end tag.
+        const name = open.pop();
+        if (name === undefined || name.length !== end - start || !text.startsWith(name, start)) {
+          return null;
+        }
+        events.push(CLOSE, name);
+        rootDone = open.length === 0;
+      } else {
+        const name = text.slice(start, end);
+        if (rootDone) return null;
+        events.push(OPEN, name);
+        if (empty) {
+          events.push(CLOSE, name);
+          rootDone = open.length === 0;
+        } else {
+          open.push(name);
+        }
+      }
+    } else {
+      let j = text.indexOf("<", i);
+      if (j < 0) j = n;
+      let t = text.slice(i, j);
+      if (open.length === 0) {
+        if (!ONLY_SPACE.test(t)) return null;
+      } else if (t.indexOf("&") >= 0) {
+        const decoded = decodeReferences(t);
+        if (decoded === null) return null;
+        t = decoded;
+      }
+      events.push(TEXT, t);
+      i = j;
+    }
+  }
+  return rootDone ? events : null;
+}
+
+/** Anything that sends a document to saxes without looking further. */
+const UNUSUAL = /[^\t\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
+const DECLARATION =
+  /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?[ \t\n]*\?>/y;
+const ONLY_SPACE = /^[ \t\n]*$/;
+const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/y;
+const PREDEFINED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a;
+}
+
+/** ASCII letters and `_` (NaN past the end: false). */
+function isNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+/** ASCII letters, digits, `_`, `.` and `-`. */
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d;
+}
+
+/** Text with its references replaced, or null for any other use of `&`. */
+function decodeReferences(t: string): string | null {
+  let out = "";
+  let from = 0;
+  for (let amp = t.indexOf("&"); amp >= 0; amp = t.indexOf("&", from)) {
+    REFERENCE.lastIndex = amp;
+    const m = REFERENCE.exec(t);
+    if (m === null) return null;
+    let ch: string;
+    if (m[1] !== undefined) {
+      ch = PREDEFINED[m[1]];
+    } else {
+      const code = m[2] !== undefined ? parseInt(m[2], 10) : parseInt(m[3], 16);
+      if (!isXmlChar(code)) return null;
+      ch = String.fromCodePoint(code);
+    }
+    out += t.slice(from, amp) + ch;
+    from = REFERENCE.lastIndex;
+  }
+  return out + t.slice(from);
+}
+
+/** XML 1.0's Char production. */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) ||
+    (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 }
