@@ -5,6 +5,8 @@ import { SampFault } from "../lib/errors.ts";
 import type { SampMap } from "../lib/types.ts";
 import { TestClient, waitFor } from "./_helpers.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
+import { HubCore } from "../lib/hub/core.ts";
+import { createStandardProfile } from "../lib/hub/standard_profile.ts";
 
 async function withHub(
   fn: (hub: Hub, dir: string) => Promise<void>,
@@ -246,6 +248,45 @@ Deno.test("a caller that hangs up during callAndWait leaves nothing pending", ()
     await s.close();
     await r.close();
   }));
+
+Deno.test("a reply that completes a callAndWait is answered an event-loop turn after the caller", async () => {
+  const core = new HubCore();
+  const profile = createStandardProfile({ core, secret: "s" });
+  const context = {
+    request: new Request("http://127.0.0.1/"),
+    signal: new AbortController().signal,
+  };
+  const caller = core.register("standard")["samp.private-key"];
+  const replier = core.register("standard");
+  const calls: string[] = [];
+  core.setDelivery(replier["samp.private-key"], {
+    notification: () => Promise.resolve(),
+    call: (_from, msgId) => (calls.push(msgId), Promise.resolve()),
+    response: () => Promise.resolve(),
+  });
+  core.declareSubscriptions(replier["samp.private-key"], { "test.echo": {} });
+  const order: string[] = [];
+  const waiting = Promise.resolve(profile.dispatch(
+    "samp.hub.callAndWait",
+    [caller, replier["samp.self-id"], { "samp.mtype": "test.echo", "samp.params": {} }, "5"],
+    context,
+  )).then(() => order.push("callAndWait answered"));
+  await waitFor(() => calls.length === 1);
+  const replied = Promise.resolve(profile.dispatch(
+    "samp.hub.reply",
+    [replier["samp.private-key"], calls[0], { "samp.status": "samp.ok", "samp.result": {} }],
+    context,
+  )).then(() => order.push("reply answered"));
+  // Within this turn only the caller is answered: Deno.serve writes answers
+  // in the order they are ready, and the caller's is on its latency's
+  // critical path, the replier's not.
+  for (let i = 0; i < 100; i++) await Promise.resolve();
+  assert.deepEqual(order, ["callAndWait answered"]);
+  await Promise.all([waiting, replied]);
+  assert.deepEqual(order, ["callAndWait answered", "reply answered"]);
+  profile.close();
+  await core.close();
+});
 
 Deno.test("reply to an unknown msg-id is a fault, not silence", () =>
   withHub(async (hub) => {

@@ -164,7 +164,9 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       ["private-key", "msg-id", "response"],
       ([k, id, response]) => {
         core.reply(key(k), id, response);
-        return "";
+        // The replier's own answer goes out one event-loop turn later, so
+        // that a callAndWait caller this reply completes is answered first.
+        return nextTurn().then(() => "");
       },
     ],
   };
@@ -216,6 +218,11 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       pool.close();
     },
   };
+}
+
+/** Resolves after the event loop has had one turn (I/O written, timers run). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function callbackUrl(url: SampValue): string {
