@@ -3,28 +3,39 @@
 // compacting after a burst of notifications.
 
 import assert from "node:assert/strict";
-import { type GcFunction, startCompactor } from "../lib/hub/_compact.ts";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { type GcFunction, releaseFreedMemory, startCompactor } from "../lib/hub/_compact.ts";
 import { spawnHub, TestClient, waitFor } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 
 function fakes(heap: number) {
   const calls: Parameters<GcFunction>[0][] = [];
-  const state = { now: 0, last: 0, heap, calls };
+  const state = { now: 0, last: 0, heap, calls, releases: 0, aborted: 0 };
   const gc: GcFunction = (o) => {
     calls.push(o);
     state.heap = 10 * MiB;
   };
-  return { state, gc };
+  const release = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      state.releases++;
+      signal.addEventListener("abort", () => {
+        state.aborted++;
+        resolve();
+      });
+    });
+  return { state, gc, release };
 }
 
-Deno.test("the compactor runs the thorough gc only when quiet and the heap has grown", async () => {
-  const { state, gc } = fakes(10 * MiB);
+Deno.test("the compactor runs the thorough gc and the release only when quiet and the heap has grown", async () => {
+  const { state, gc, release } = fakes(10 * MiB);
   const c = startCompactor({
     lastActivity: () => state.last,
     now: () => state.now,
     heapBytes: () => state.heap,
     gc,
+    release,
     checkMs: 5,
     quietMs: 2000,
     growthBytes: 8 * MiB,
@@ -42,6 +53,7 @@ Deno.test("the compactor runs the thorough gc only when quiet and the heap has g
     await tick();
     assert.equal(c.count, 1);
     assert.deepEqual(state.calls[0], { type: "major", execution: "sync", flavor: "last-resort" });
+    assert.equal(state.releases, 1);
     // Still quiet, heap unchanged since: nothing more to do.
     await tick();
     assert.equal(c.count, 1);
@@ -49,13 +61,54 @@ Deno.test("the compactor runs the thorough gc only when quiet and the heap has g
     state.heap = 15 * MiB;
     await tick();
     assert.equal(c.count, 1);
+    // Grown again while the first release is still running: gc, but no second release.
+    state.heap = 60 * MiB;
+    await tick();
+    assert.equal(c.count, 2);
+    assert.equal(state.releases, 1);
   } finally {
     c.close();
   }
+  // Closing ends the release in progress.
+  assert.equal(state.aborted, 1);
+});
+
+Deno.test({
+  name: "ending a worker gives the allocator's free pages between live blocks back to the system",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as GcFunction;
+    const rss = () => Deno.memoryUsage().rss;
+    // 100 MiB of small buffers (their memory comes from malloc), then all
+    // but one in 64 dropped: the free pages lie between live blocks, where
+    // glibc never returns them by itself.
+    let buffers: Uint8Array[] = Array.from({ length: 50_000 }, () => new Uint8Array(2048).fill(1));
+    buffers = buffers.filter((_, i) => i % 64 === 0);
+    gc({ type: "major", execution: "sync", flavor: "last-resort" });
+    await new Promise((r) => setTimeout(r, 100));
+    const before = rss();
+    await releaseFreedMemory();
+    await waitFor(() => rss() < before - 40 * MiB, 3000, "RSS to fall by 40 MiB");
+    assert.equal(buffers.length, 782); // still alive, untouched
+    assert.ok(buffers.every((b) => b[2047] === 1));
+  },
+});
+
+Deno.test("an aborted release ends its worker at once", async () => {
+  const stop = new AbortController();
+  const releasing = releaseFreedMemory(stop.signal);
+  stop.abort();
+  await releasing;
+  await releaseFreedMemory(stop.signal); // already aborted: nothing started
 });
 
 Deno.test("without gc exposed the compactor does nothing and starts no timer", () => {
-  const c = startCompactor({ lastActivity: () => 0, gc: undefined as unknown as GcFunction });
+  const c = startCompactor({
+    lastActivity: () => 0,
+    gc: undefined as unknown as GcFunction,
+    release: () => Promise.reject(new Error("must not be called")),
+  });
   assert.equal(c.count, 0);
   c.close();
 });

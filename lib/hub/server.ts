@@ -328,7 +328,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const compactor = startCompactor({
     lastActivity: () => core.lastActivity,
     onCompact: (before, after) =>
-      log.debug(`quiet after a burst: V8 heap compacted from ${mib(before)} to ${mib(after)}`),
+      log.debug(
+        `quiet after a burst: V8 heap compacted from ${mib(before)} to ${mib(after)}, ` +
+          "freed memory handed back to the system",
+      ),
   });
 
   function close(reason = "requested"): Promise<void> {
