@@ -186,6 +186,33 @@ Deno.test("sequential posts reuse one keep-alive connection to Deno.serve", asyn
   }
 });
 
+Deno.test("forget drops a URL's parsed form and keeps the connection its origin shares", async () => {
+  const ports: number[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (_req, info) => {
+      ports.push((info.remoteAddr as Deno.NetAddr).port);
+      return new Response("ok");
+    },
+  );
+  const pool = createHttpPool();
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    await pool.post(`${base}/a`, "1");
+    await pool.post(`${base}/b`, "2");
+    assertEquals(pool.remembered, 2);
+    pool.forget(`${base}/a`);
+    assertEquals([pool.remembered, pool.idle], [1, 1]);
+    assertEquals((await pool.post(`${base}/b`, "3")).body, "ok");
+    assertEquals((await pool.post(`${base}/a`, "4")).body, "ok");
+    assertEquals(pool.remembered, 2);
+    assertEquals(new Set(ports).size, 1);
+  } finally {
+    pool.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("the request carries Content-Length in bytes of UTF-8, Host and Content-Type", async () => {
   await withPool(async (conn) => {
     await write(conn, ok("fine"));

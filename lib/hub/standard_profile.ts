@@ -189,6 +189,8 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       call: (sender, msgId, message) => send("samp.client.receiveCall", [sender, msgId, message]),
       response: (responder, tag, response) =>
         send("samp.client.receiveResponse", [responder, tag, response]),
+      // The client left or changed its URL: the pool need not remember this one.
+      close: () => pool.forget(url),
     };
   }
 

@@ -98,6 +98,13 @@ export interface HttpPool {
   post(url: string, body: string, options?: HttpPostOptions): Promise<HttpPostResponse>;
   /** Idle connections held now. */
   readonly idle: number;
+  /** URLs whose parsed form the pool remembers now (at most 1024). */
+  readonly remembered: number;
+  /**
+   * Forgets `url`'s parsed form, as when the client behind it has left.
+   * Connections to its origin stay: other clients may share it.
+   */
+  forget(url: string): void;
   /** Closes every connection, idle or busy; later posts fail. */
   close(): void;
 }
@@ -414,6 +421,12 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     post,
     get idle() {
       return idleCount;
+    },
+    get remembered() {
+      return targets.size;
+    },
+    forget(url) {
+      targets.delete(url);
     },
     close() {
       closed = true;
