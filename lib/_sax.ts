@@ -179,7 +179,8 @@ const TEXT = 2;
  * and characters from tab, LF, printable ASCII and U+00A0 to U+FFFD outside
  * the surrogates (so no CR, no control characters, no BOM, no `]]>`).
  * Whitespace before the root is reported only after a declaration, and after
- * the root always, as saxes does.
+ * the root always, as saxes does. Documents over 1 Mi characters or nested
+ * over 128 elements deep are left to saxes too.
  *
  * @example
  * ```ts
@@ -189,6 +190,9 @@ const TEXT = 2;
  * ```
  */
 export function scanPlainXml(text: string): (number | string)[] | null {
+  // Big or deep documents go to saxes, which streams: a hostile one stops at
+  // the first error instead of being listed whole first.
+  if (text.length > PLAIN_MAX_LENGTH) return null;
   if (UNUSUAL.test(text) || text.includes("]]>")) return null;
   const n = text.length;
   let i = 0;
@@ -233,6 +237,7 @@ export function scanPlainXml(text: string): (number | string)[] | null {
           events.push(CLOSE, name);
           rootDone = open.length === 0;
         } else {
+          if (open.length === PLAIN_MAX_DEPTH) return null;
           open.push(name);
         }
       }
@@ -253,6 +258,11 @@ export function scanPlainXml(text: string): (number | string)[] | null {
   }
   return rootDone ? events : null;
 }
+
+/** Longest document the scanner reads (characters): SAMP messages are a few KiB. */
+const PLAIN_MAX_LENGTH = 1 << 20;
+/** Deepest element nesting the scanner reads (a SAMP map in a list in a map is 10). */
+const PLAIN_MAX_DEPTH = 128;
 
 /** Anything that sends a document to saxes without looking further. */
 const UNUSUAL = /[^\t\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
