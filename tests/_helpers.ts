@@ -7,6 +7,7 @@ import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
+import type { parseXml } from "../lib/_sax.ts";
 
 /** The Deno cache of this process (shared with the bench). */
 export { denoDir };
@@ -247,4 +248,26 @@ export async function exists(path: string): Promise<boolean> {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
+}
+
+/**
+ * What an XML parse reported, for comparing the reader's two paths: events
+ * as `+name`, `-name` and JSON text (adjacent pieces joined, empty ones
+ * dropped, as handlers may see text split), then `error: message` if any.
+ */
+export function recordXml(parse: typeof parseXml, text: string): string[] {
+  const out: string[] = [];
+  const onText = (t: string) => {
+    if (t === "") return;
+    const last = out.length - 1;
+    if (last >= 0 && out[last].startsWith('"')) {
+      out[last] = JSON.stringify(JSON.parse(out[last]) + t);
+    } else out.push(JSON.stringify(t));
+  };
+  try {
+    parse(text, { onOpen: (n) => out.push(`+${n}`), onClose: (n) => out.push(`-${n}`), onText });
+  } catch (e) {
+    out.push(`error: ${(e as Error).message}`);
+  }
+  return out;
 }

@@ -5,30 +5,9 @@
 
 import assert from "node:assert/strict";
 import { fc } from "./_fuzz.ts";
+import { recordXml as record } from "./_helpers.ts";
 import { parseXml, parseXmlWithSaxes, scanPlainXml } from "../lib/_sax.ts";
 import { encodeCall, encodeResponse } from "../lib/xmlrpc.ts";
-
-/** What a parse reported: events (adjacent text joined), then the error if any. */
-function record(parse: typeof parseXml, text: string): string[] {
-  const out: string[] = [];
-  const text_ = (t: string) => {
-    if (t === "") return;
-    const last = out.length - 1;
-    if (last >= 0 && out[last].startsWith('"')) {
-      out[last] = JSON.stringify(JSON.parse(out[last]) + t);
-    } else out.push(JSON.stringify(t));
-  };
-  try {
-    parse(text, {
-      onOpen: (n) => out.push(`+${n}`),
-      onClose: (n) => out.push(`-${n}`),
-      onText: text_,
-    });
-  } catch (e) {
-    out.push(`error: ${(e as Error).message}`);
-  }
-  return out;
-}
 
 /** Asserts both paths agree on `text`, and returns whether the scanner read it. */
 function agree(text: string): boolean {
