@@ -17,8 +17,8 @@
  * calls it after each worker thread ends (so that RSS falls back after
  * workers come and go). So on Linux a compaction then starts and ends a
  * worker that runs one line, which needs no permission and takes about
- * 15 ms ({@linkcode releaseFreedMemory}; measured: RSS 94 → 75 MiB after
- * the bench's load).
+ * 15 ms ({@linkcode releaseFreedMemory}; measured with `deno task
+ * bench:peers`: RSS after the load 82 → 69 MiB).
  *
  * It needs `gc`, which V8 exposes only with `--expose-gc`: `samp_hub` has it
  * (scripts/permissions.ts, HUB_RUNTIME_FLAGS). Without it this does nothing.
