@@ -15,6 +15,9 @@ import { spawnHub, waitFor } from "./_helpers.ts";
 import { standardTransport } from "../lib/client/standard_transport.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
+import { ClientTracker } from "../lib/client/tracker.ts";
+import type { HubConnection } from "../lib/client/connection.ts";
+import type { SampMap } from "../lib/types.ts";
 
 async function withHub(fn: (hub: Hub, lockfile: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "samp-client-" });
@@ -375,3 +378,68 @@ Deno.test("reply by hand with a status and result or error, like astropy's erepl
     await assert.rejects(target.reply("x", "samp.error"), /needs an error map/);
     assert.equal(repliesSent, 2, "one reply per call, none twice");
   }));
+
+// ---------------------------------------------------------------------------
+// The tracker against hubs that reorder events
+
+function fakeHub(state: { subscriptions: SampMap; delayMs?: number; reads?: number }) {
+  return {
+    getMetadata: () => Promise.resolve({ "samp.name": "bob" }),
+    getSubscriptions: async () => {
+      state.reads = (state.reads ?? 0) + 1;
+      if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+      return state.subscriptions;
+    },
+  } as unknown as HubConnection;
+}
+
+Deno.test("the tracker takes the hub's word when two subscriptions events arrive in the wrong order", async () => {
+  const tracker = new ClientTracker();
+  const hub = { subscriptions: { "a": {}, "b": {} } };
+  const changes: string[] = [];
+  tracker.onChange((c) => changes.push(`${c.kind} ${c.id}`));
+  tracker.handleEvent("samp.hub.event.register", { id: "c1" });
+  tracker.handleEvent("samp.hub.event.metadata", { id: "c1", metadata: { "samp.name": "bob" } });
+  // The newer event first, then the older one (astropy's hub sends each from its own thread).
+  tracker.handleEvent("samp.hub.event.subscriptions", {
+    id: "c1",
+    subscriptions: { "a": {}, "b": {} },
+  });
+  tracker.handleEvent("samp.hub.event.subscriptions", { id: "c1", subscriptions: { "a": {} } });
+  assert.deepEqual(Object.keys(tracker.get("c1")!.subscriptions), ["a"]);
+  changes.length = 0;
+  tracker.refreshSoon(fakeHub(hub), "c1", 10);
+  await waitFor(() => "b" in tracker.get("c1")!.subscriptions, 2000, "the re-read");
+  assert.deepEqual(changes, ["subscriptions c1"]); // metadata unchanged: not reported
+  await tracker.settle();
+});
+
+Deno.test("an event that arrives during the tracker's re-read wins over what the re-read fetched", async () => {
+  const tracker = new ClientTracker();
+  const hub = { subscriptions: { "old": {} }, delayMs: 50, reads: 0 };
+  tracker.handleEvent("samp.hub.event.register", { id: "c1" });
+  tracker.refreshSoon(fakeHub(hub), "c1", 1);
+  await waitFor(() => hub.reads === 1, 2000, "the re-read to start");
+  tracker.handleEvent("samp.hub.event.subscriptions", { id: "c1", subscriptions: { "new": {} } });
+  await tracker.settle();
+  assert.deepEqual(Object.keys(tracker.get("c1")!.subscriptions), ["new"]);
+});
+
+Deno.test("re-reads wait for quiet, one per burst, and settle() cancels those not started", async () => {
+  const tracker = new ClientTracker();
+  const hub = { subscriptions: {}, reads: 0 };
+  tracker.handleEvent("samp.hub.event.register", { id: "c1" });
+  for (let i = 0; i < 5; i++) tracker.refreshSoon(fakeHub(hub), "c1", 30);
+  await waitFor(() => hub.reads === 1, 2000, "one re-read");
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(hub.reads, 1);
+  tracker.refreshSoon(fakeHub(hub), "c1", 30);
+  await tracker.settle();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(hub.reads, 1);
+  // A client that left is not re-read.
+  tracker.handleEvent("samp.hub.event.unregister", { id: "c1" });
+  tracker.refreshSoon(fakeHub(hub), "c1", 1);
+  await tracker.settle();
+  assert.equal(hub.reads, 1);
+});

@@ -619,6 +619,7 @@ export class SampClient implements AsyncDisposable {
       ]);
       clearTimeout(timer);
     }
+    await this.#clients.settle();
     const connection = this.#connection;
     this.#connection = undefined;
     try {
@@ -748,7 +749,16 @@ export class SampClient implements AsyncDisposable {
 
   /** What the library does itself with hub messages. */
   #system(mtype: string, params: SampMap): void {
-    if (this.#clients.handleEvent(mtype, params)) return;
+    if (this.#clients.handleEvent(mtype, params)) {
+      // Some hubs reorder events: the hub's own answer settles it.
+      if (
+        this.#connection && typeof params.id === "string" &&
+        (mtype === "samp.hub.event.metadata" || mtype === "samp.hub.event.subscriptions")
+      ) {
+        this.#clients.refreshSoon(this.#connection, params.id);
+      }
+      return;
+    }
     if (mtype === "samp.hub.event.shutdown") this.#lost("the hub shut down");
     if (mtype === "samp.hub.disconnect") {
       this.#lost(

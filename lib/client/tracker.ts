@@ -1,6 +1,8 @@
 /**
  * A live view of the hub's other clients (ids, metadata, subscriptions),
- * kept current from `samp.hub.event.*` messages.
+ * kept current from `samp.hub.event.*` messages, and re-read from the hub
+ * once the events about a client stop, since some hubs (astropy's) can
+ * deliver them out of order.
  *
  * @module
  */
@@ -66,6 +68,10 @@ export class ClientTracker implements Iterable<TrackedClient> {
   // Fields set by events since the last load began: newer than what load fetches.
   #metadataSeen = new Set<string>();
   #subscriptionsSeen = new Set<string>();
+  // Per client: metadata and subscriptions events applied, pending re-reads.
+  readonly #events = new Map<string, number>();
+  readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #refreshing = new Set<Promise<void>>();
 
   /** The MTypes the tracker needs to hear. */
   static readonly MTYPES: readonly string[] = [
@@ -139,16 +145,21 @@ export class ClientTracker implements Iterable<TrackedClient> {
         break;
       case "samp.hub.event.unregister":
         this.#removed.add(id);
+        this.#events.delete(id);
+        clearTimeout(this.#refreshTimers.get(id));
+        this.#refreshTimers.delete(id);
         if (!this.#clients.delete(id)) return true;
         break;
       case "samp.hub.event.metadata":
         if (this.#removed.has(id)) return true;
         this.#metadataSeen.add(id);
+        this.#events.set(id, (this.#events.get(id) ?? 0) + 1);
         this.#set(id, asMap(params.metadata), known?.subscriptions ?? {});
         break;
       case "samp.hub.event.subscriptions":
         if (this.#removed.has(id)) return true;
         this.#subscriptionsSeen.add(id);
+        this.#events.set(id, (this.#events.get(id) ?? 0) + 1);
         this.#set(id, known?.metadata ?? {}, asMap(params.subscriptions));
         break;
       default:
@@ -160,6 +171,70 @@ export class ClientTracker implements Iterable<TrackedClient> {
     };
     for (const listener of this.#listeners) listener(change);
     return true;
+  }
+
+  /**
+   * Re-reads one client's metadata and subscriptions from the hub once no
+   * event about it has come for `quietMs`, and keeps what the hub says unless
+   * a newer event arrives meanwhile. Hubs that deliver events from several
+   * threads (astropy's) can deliver two subscriptions events about one
+   * client in the wrong order, and then only the hub knows the last word.
+   *
+   * @example
+   * ```ts ignore
+   * if (tracker.handleEvent(mtype, params)) tracker.refreshSoon(connection, params.id);
+   * ```
+   */
+  refreshSoon(connection: HubConnection, id: string, quietMs = 200): void {
+    if (this.#removed.has(id) || !this.#clients.has(id)) return;
+    clearTimeout(this.#refreshTimers.get(id));
+    this.#refreshTimers.set(
+      id,
+      setTimeout(() => {
+        this.#refreshTimers.delete(id);
+        const reading = this.#refresh(connection, id).finally(() => {
+          this.#refreshing.delete(reading);
+        });
+        this.#refreshing.add(reading);
+      }, quietMs),
+    );
+  }
+
+  async #refresh(connection: HubConnection, id: string): Promise<void> {
+    const before = this.#events.get(id);
+    let metadata: SampMap, subscriptions: SampMap;
+    try {
+      [metadata, subscriptions] = await Promise.all([
+        connection.getMetadata(id),
+        connection.getSubscriptions(id),
+      ]);
+    } catch {
+      return; // it left, or the hub did: events say so
+    }
+    const known = this.#clients.get(id);
+    if (!known || this.#removed.has(id) || this.#events.get(id) !== before) return;
+    const changed: TrackerChange["kind"][] = [];
+    if (JSON.stringify(metadata) !== JSON.stringify(known.metadata)) changed.push("metadata");
+    if (JSON.stringify(subscriptions) !== JSON.stringify(known.subscriptions)) {
+      changed.push("subscriptions");
+    }
+    if (changed.length === 0) return;
+    this.#set(id, metadata, subscriptions);
+    for (const kind of changed) for (const listener of this.#listeners) listener({ kind, id });
+  }
+
+  /**
+   * Cancels pending re-reads and waits for those under way.
+   *
+   * @example
+   * ```ts ignore
+   * await tracker.settle();
+   * ```
+   */
+  async settle(): Promise<void> {
+    for (const timer of this.#refreshTimers.values()) clearTimeout(timer);
+    this.#refreshTimers.clear();
+    await Promise.allSettled([...this.#refreshing]);
   }
 
   /**
@@ -242,6 +317,9 @@ export class ClientTracker implements Iterable<TrackedClient> {
   clear(): void {
     this.#clients.clear();
     this.#removed.clear();
+    this.#events.clear();
+    for (const timer of this.#refreshTimers.values()) clearTimeout(timer);
+    this.#refreshTimers.clear();
   }
 
   #set(id: string, metadata: SampMap, subscriptions: SampMap): void {
