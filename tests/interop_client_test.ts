@@ -13,6 +13,11 @@
 // - JSAMP's hub faults declareSubscriptions from a client that has not set a
 //   callback yet ("Client is not callable"); the others accept it. SampClient
 //   sets its callback first, so it works with all three.
+// - astropy's hub loses a callAndWait reply that comes back too fast: it
+//   starts delivering the call (in a new thread) before it records the call
+//   as synchronous (hub.py, _call_and_wait), and a reply arriving in between
+//   is taken for an asynchronous one. Against it bob waits a little before
+//   replying, as a human-driven tool would.
 //
 // Every peer process gets HOME=<private dir> and SAMP_HUB at the private
 // lockfile (see tests/_hubs.ts); everything listens on and talks to 127.0.0.1.
@@ -34,6 +39,8 @@ interface HubTraits {
   addedMessageKeys: SampMap;
   /** Whether declareSubscriptions faults before setXmlrpcCallback. */
   subscribeNeedsCallback: boolean;
+  /** How long bob waits before replying (astropy's callAndWait race, above). */
+  replyDelayMs: number;
 }
 
 const HUB_TRAITS: Record<HubKind, HubTraits> = {
@@ -44,6 +51,7 @@ const HUB_TRAITS: Record<HubKind, HubTraits> = {
     hubName: "Hub",
     addedMessageKeys: {},
     subscribeNeedsCallback: false,
+    replyDelayMs: 0,
   },
   jsamp: {
     label: "JSAMP's hub",
@@ -52,6 +60,7 @@ const HUB_TRAITS: Record<HubKind, HubTraits> = {
     hubName: "Hub",
     addedMessageKeys: {},
     subscribeNeedsCallback: true,
+    replyDelayMs: 0,
   },
   astropy: {
     label: "astropy's hub",
@@ -60,6 +69,7 @@ const HUB_TRAITS: Record<HubKind, HubTraits> = {
     hubName: "Astropy SAMP Hub",
     addedMessageKeys: { host: "127.0.0.1", user: "unknown" },
     subscribeNeedsCallback: false,
+    replyDelayMs: 50,
   },
 };
 
@@ -123,8 +133,9 @@ async function scenarios(t: Deno.TestContext, kind: HubKind): Promise<void> {
     const alice = await connect("alice", { "alice.role": "sender" });
     const bob = await connect("bob", { "bob.role": "receiver" });
     const got: IncomingMessage[] = [];
-    await bob.on("test.echo", (m) => {
+    await bob.on("test.echo", async (m) => {
       got.push(m);
+      if (traits.replyDelayMs > 0) await new Promise((r) => setTimeout(r, traits.replyDelayMs));
       return { echo: `${m.params.word}:from-bob` };
     });
     await bob.on("test.fail", () => {
