@@ -8,6 +8,7 @@ import {
   type HttpPoolOptions,
   HttpProtocolError,
   HttpTimeoutError,
+  HttpTooLargeError,
 } from "../lib/transport/http_pool.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { SampFault, TransportError } from "../lib/errors.ts";
@@ -350,7 +351,7 @@ Deno.test("an answer longer than maxResponseBytes fails, framed by length or by 
     for (const how of ["length", "chunked", "eof"]) {
       const e = await assertRejects(
         () => pool.post(server.url, how, { maxResponseBytes: 1000 }),
-        HttpProtocolError,
+        HttpTooLargeError,
       );
       assert(/longer than 1000 bytes/.test(e.message), `${how}: ${e.message}`);
     }
@@ -386,29 +387,31 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
   });
 });
 
-Deno.test("abort closes the connection and rejects with the signal's reason", async () => {
+/** A server that never answers, and reads on to see when the pool ends the connection. */
+async function withSilentServer(
+  fn: (server: ReturnType<typeof rawServer>, pool: HttpPool, ended: () => boolean) => Promise<void>,
+): Promise<void> {
   let ended = false;
-  // Never answers; reads on to see the connection end.
   await withPool(async (conn) => {
     ended = await conn.read(new Uint8Array(16)) === null;
     return false;
-  }, async (server, pool) => {
+  }, (server, pool) => fn(server, pool, () => ended));
+}
+
+Deno.test("abort closes the connection and rejects with the signal's reason", async () => {
+  await withSilentServer(async (server, pool, ended) => {
     const ac = new AbortController();
     const p = pool.post(server.url, "never answered", { signal: ac.signal });
     await waitFor(() => server.requests.length === 1, 2000, "the request to arrive");
     ac.abort(new Error("gave up"));
     const e = await assertRejects(() => p, Error);
     assertEquals(e.message, "gave up");
-    await waitFor(() => ended, 2000, "the server to see the connection end");
+    await waitFor(ended, 2000, "the server to see the connection end");
   });
 });
 
 Deno.test("timeoutMs ends a request that gets no answer, closing its connection", async () => {
-  let ended = false;
-  await withPool(async (conn) => {
-    ended = await conn.read(new Uint8Array(16)) === null;
-    return false;
-  }, async (server, pool) => {
+  await withSilentServer(async (server, pool, ended) => {
     const t0 = performance.now();
     const e = await assertRejects(
       () => pool.post(server.url, "never answered", { timeoutMs: 100 }),
@@ -417,7 +420,7 @@ Deno.test("timeoutMs ends a request that gets no answer, closing its connection"
     const took = performance.now() - t0;
     assert.ok(took >= 95 && took < 1000, `timed out after ${took} ms`);
     assert.match(e.message, /no answer within 100 ms/);
-    await waitFor(() => ended, 2000, "the server to see the connection end");
+    await waitFor(ended, 2000, "the server to see the connection end");
     assertEquals(pool.idle, 0);
   });
 });
@@ -465,7 +468,12 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
     else if (req.body.includes("http500")) {
       await write(conn, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
     } else if (req.body.includes("slow")) return closing;
-    else await write(conn, ok(encodeResponse({ a: "1" })));
+    else if (req.body.includes("bighead")) {
+      await write(
+        conn,
+        `HTTP/1.1 200 OK\r\nX-Pad: ${"x".repeat(70_000)}\r\nContent-Length: 0\r\n\r\n`,
+      );
+    } else await write(conn, ok(encodeResponse({ a: "1" })));
     return true;
   }, async (server, pool) => {
     assertEquals(await xmlrpcRequest(server.url, "m.ok", [], { pool }), { a: "1" });
@@ -497,5 +505,11 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
       TransportError,
     );
     assert(/more than 20 bytes: the answer was cut off/.test(long.message), long.message);
+    // A header over the pool's own limit is a malformed answer, not a long body.
+    const head = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.bighead", [], { pool }),
+      TransportError,
+    );
+    assert(/header is longer than 65536 bytes/.test(head.message), head.message);
   });
 });

@@ -126,6 +126,22 @@ export class HttpProtocolError extends Error {
 }
 
 /**
+ * Thrown by {@linkcode HttpPool.post} for an answer whose body is longer
+ * than `maxResponseBytes`.
+ *
+ * @example
+ * ```ts
+ * import { HttpProtocolError, HttpTooLargeError } from "./http_pool.ts";
+ * const e = new HttpTooLargeError("the answer is longer than 10 bytes");
+ * console.assert(e instanceof HttpProtocolError && e.name === "HttpTooLargeError");
+ * ```
+ */
+export class HttpTooLargeError extends HttpProtocolError {
+  /** The error's name, for messages. */
+  override name = "HttpTooLargeError";
+}
+
+/**
  * Thrown by {@linkcode HttpPool.post} when its `timeoutMs` passed first.
  *
  * @example
@@ -466,7 +482,7 @@ async function fill(c: Conn, limit: number): Promise<boolean> {
     }
     if (c.end === c.buf.length) {
       if (c.buf.length >= limit) {
-        throw new HttpProtocolError(`the answer is longer than ${limit} bytes`);
+        throw new HttpTooLargeError(`the answer is longer than ${limit} bytes`);
       }
       const grown = new Uint8Array(Math.min(limit, c.buf.length * 2));
       grown.set(c.buf.subarray(0, c.end));
@@ -513,7 +529,7 @@ async function readResponse(
     bytes = await readChunked(c, max);
   } else if (head.contentLength !== undefined) {
     if (head.contentLength > max) {
-      throw new HttpProtocolError(`the answer is longer than ${max} bytes`);
+      throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
     }
     bytes = await readExactly(c, head.contentLength);
   } else {
@@ -638,7 +654,7 @@ async function readChunked(c: Conn, max: number): Promise<Uint8Array> {
     const size = parseInt(m[1], 16);
     if (size === 0) break;
     total += size;
-    if (total > max) throw new HttpProtocolError(`the answer is longer than ${max} bytes`);
+    if (total > max) throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
     parts.push((await readExactly(c, size)).slice());
     if (await readLine(c) !== "") throw new HttpProtocolError("a chunk does not end with CRLF");
   }
@@ -652,10 +668,10 @@ async function readChunked(c: Conn, max: number): Promise<Uint8Array> {
 async function readToEnd(c: Conn, max: number): Promise<Uint8Array> {
   while (await fill(c, max + 1)) {
     if (c.end - c.start > max) {
-      throw new HttpProtocolError(`the answer is longer than ${max} bytes`);
+      throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
     }
   }
-  if (c.end - c.start > max) throw new HttpProtocolError(`the answer is longer than ${max} bytes`);
+  if (c.end - c.start > max) throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
   const out = c.buf.subarray(c.start, c.end);
   c.start = c.end;
   return out;

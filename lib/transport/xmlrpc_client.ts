@@ -109,9 +109,7 @@ async function post(
       const name = (e as Error)?.name;
       if (name === "HttpTimeoutError") throw timedOut(url, method, timeoutMs, e);
       if (signal?.aborted) throw signal.reason ?? e;
-      if (name === "HttpProtocolError" && /longer than/.test((e as Error).message)) {
-        throw tooLong(url, method, max);
-      }
+      if (name === "HttpTooLargeError") throw tooLong(url, method, max);
       throw unreachable(url, e);
     }
   } else {
