@@ -23,7 +23,7 @@
  * @module
  */
 
-import { SaxesParser } from "saxes";
+import { SaxesParser } from "npm:saxes@6.0.0";
 
 /**
  * Receives the events of {@linkcode parseXml}, in document order.

@@ -11,7 +11,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "./permissions.ts";
+import {
+  HUB_PERMISSIONS,
+  HUB_RUNTIME_FLAGS,
+  openerPermission,
+  SAMP_PERMISSIONS,
+  targetOs,
+} from "./permissions.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -42,9 +48,9 @@ const PROGRAMS = [
   {
     name: "samp_hub",
     entry: "hub.ts",
-    permissions: [...HUB_RUNTIME_FLAGS, ...HUB_PERMISSIONS],
+    permissions: (os: string) => [...HUB_RUNTIME_FLAGS, ...HUB_PERMISSIONS, openerPermission(os)],
   },
-  { name: "samp", entry: "lib/tools/main.ts", permissions: SAMP_PERMISSIONS },
+  { name: "samp", entry: "lib/tools/main.ts", permissions: () => SAMP_PERMISSIONS },
 ];
 let failed = 0;
 for (const target of targets) {
@@ -55,7 +61,7 @@ for (const target of targets) {
     const args = [
       "compile",
       "--no-check=remote",
-      ...program.permissions,
+      ...program.permissions(target ? targetOs(target) : Deno.build.os),
       "--output",
       output,
       ...(target ? ["--target", target] : []),

@@ -10,8 +10,12 @@
  * - `--allow-read`, `--allow-write`: the lockfile, which `--lockfile` or
  *   `SAMP_HUB` may put anywhere, and `--log-output`.
  * - `--allow-env=HOME,USERPROFILE,SAMP_HUB`: finding the default lockfile.
- * - `--allow-run=xdg-open,open,cmd`: `--open` opens the hub page in the
- *   browser with the system's opener (only those three commands).
+ *
+ * The compiled binary also gets `--allow-run` for the one command that opens
+ * a browser on its target system ({@linkcode openerPermission}), for
+ * `--open`. The `hub` task and the `deno install` line leave it out: there
+ * `--open` asks for it when used (a command named `open` or `cmd` that does
+ * not exist on this system would otherwise make Deno warn at every start).
  *
  * Nothing else: no other subprocesses, no FFI, no system information.
  *
@@ -32,8 +36,41 @@ export const HUB_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=HOME,USERPROFILE,SAMP_HUB",
-  "--allow-run=xdg-open,open,cmd",
 ];
+
+/**
+ * The `--allow-run` flag that lets `samp_hub --open` start the browser on a
+ * system: `xdg-open` on Linux and other Unixes, `open` on macOS, `cmd` (for
+ * `start`) on Windows. `os` is a `Deno.build.os` value; a compile target's
+ * OS is read from its triple.
+ *
+ * @example
+ * ```ts
+ * import { openerPermission } from "./permissions.ts";
+ * console.log(openerPermission("darwin")); // "--allow-run=open"
+ * ```
+ */
+export function openerPermission(os: string): string {
+  if (os === "windows") return "--allow-run=cmd";
+  if (os === "darwin") return "--allow-run=open";
+  return "--allow-run=xdg-open";
+}
+
+/**
+ * The operating system of a `deno compile --target` triple, as
+ * `Deno.build.os` names it.
+ *
+ * @example
+ * ```ts
+ * import { targetOs } from "./permissions.ts";
+ * console.log(targetOs("aarch64-apple-darwin")); // "darwin"
+ * ```
+ */
+export function targetOs(target: string): string {
+  if (target.includes("windows")) return "windows";
+  if (target.includes("apple")) return "darwin";
+  return "linux";
+}
 
 /**
  * The runtime flags baked into `samp_hub` next to its permissions, and used

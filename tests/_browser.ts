@@ -6,10 +6,10 @@
 // or without --allow-all (which playwright-core needs under Deno), the browser
 // tests are ignored, unless SAMP_REQUIRE_PEERS=1: then they fail saying why.
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "npm:playwright-core@1.65.1";
 // sampjs is a browser library: importing it here only makes Deno fetch and
 // cache the package (and pin it in deno.lock); its samp.js is served to pages.
-import "sampjs";
+import "npm:sampjs@1.0.3";
 import { createRequire } from "node:module";
 import { CHROMIUM, PEER_INSTALL_HINT, peersRequired, peerStatus, runBounded } from "./_peers.ts";
 import { ROOT } from "./_helpers.ts";
@@ -22,7 +22,7 @@ export const SAMPJS_HUB_PORT = 21012;
 /** How long any single wait on the browser may take. */
 export const BROWSER_WAIT_MS = 15_000;
 
-type Playwright = typeof import("playwright-core");
+type Playwright = typeof import("npm:playwright-core@1.65.1");
 let playwright: Promise<Playwright> | undefined;
 
 /**
@@ -32,7 +32,7 @@ let playwright: Promise<Playwright> | undefined;
  * grants to nothing less.
  */
 function loadPlaywright(): Promise<Playwright> {
-  playwright ??= import("playwright-core");
+  playwright ??= import("npm:playwright-core@1.65.1");
   return playwright;
 }
 

@@ -17,7 +17,7 @@
 // CDATA, comments, PIs, DOCTYPEs, control characters and invalid UTF-8), after
 // which the hub may also answer with a 4xx.
 
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import type { SampMap, SampValue } from "../lib/types.ts";
 
 export { fc };

@@ -18,6 +18,7 @@ import {
   waitFor,
 } from "./_helpers.ts";
 import { browserTest, launchBrowser } from "./_browser.ts";
+import { HUB_PERMISSIONS, openerPermission } from "../scripts/permissions.ts";
 
 async function withHub(
   fn: (hub: Hub) => Promise<void>,
@@ -366,8 +367,10 @@ Deno.test("samp_hub prints the page URL, --open runs the system's opener on it, 
     // A stand-in xdg-open that records its argument.
     await Deno.writeTextFile(`${bin}/xdg-open`, `#!/bin/sh\necho "$1" > "${bin}/opened"\n`);
     await Deno.chmod(`${bin}/xdg-open`, 0o755);
+    // As the compiled binary runs it: the opener of this system allowed.
     const hub = await spawnHub(["--open"], {
       env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+      permissions: [...HUB_PERMISSIONS, openerPermission(Deno.build.os)],
     });
     try {
       const url = await waitFor(() => /^hub page: (\S+)$/m.exec(hub.output())?.[1]);

@@ -8,7 +8,9 @@ import {
   BENCH_PERMISSIONS,
   HUB_PERMISSIONS,
   HUB_RUNTIME_FLAGS,
+  openerPermission,
   SAMP_PERMISSIONS,
+  targetOs,
 } from "../scripts/permissions.ts";
 import {
   childEnv,
@@ -45,7 +47,7 @@ Deno.test("deno.json's bench task runs scripts/bench.ts with exactly BENCH_PERMI
   assert.deepEqual(sorted(words.slice(2, -1)), sorted(BENCH_PERMISSIONS));
 });
 
-Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS and HUB_RUNTIME_FLAGS to deno compile for every target", async () => {
+Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS, the target's opener and HUB_RUNTIME_FLAGS to deno compile for every target", async () => {
   // Run the compile task as deno.json spells it, with a preloaded module that
   // replaces Deno.Command: it prints each command compile.ts would run and
   // reports success, so nothing is downloaded or built.
@@ -92,9 +94,10 @@ Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS and HUB_RUNTIME_FLA
       assert.equal(args[0], "compile");
       const hub = args.at(-1) === "hub.ts";
       assert.equal(args.at(-1), hub ? "hub.ts" : "lib/tools/main.ts");
+      const target = args[args.indexOf("--target") + 1];
       assert.deepEqual(
         sorted(args.filter(isPermissionFlag)),
-        sorted(hub ? HUB_PERMISSIONS : SAMP_PERMISSIONS),
+        sorted(hub ? [...HUB_PERMISSIONS, openerPermission(targetOs(target))] : SAMP_PERMISSIONS),
       );
       for (const flag of HUB_RUNTIME_FLAGS) assert.equal(args.includes(flag), hub, flag);
       assert.match(
@@ -159,8 +162,7 @@ for (const missing of HUB_PERMISSIONS) {
     const dir = await Deno.makeTempDir({ prefix: "samp-perm-test-" });
     try {
       // No --lockfile: the default $HOME/.samp, so HOME must be read (env).
-      // Only --open runs anything, so that is what needs --allow-run.
-      const child = startHubProcess(flag === "--allow-run" ? ["--open"] : [], {
+      const child = startHubProcess([], {
         dir,
         permissions: HUB_PERMISSIONS.filter((p) => p !== missing),
       });
@@ -174,6 +176,43 @@ for (const missing of HUB_PERMISSIONS) {
     }
   });
 }
+
+Deno.test("without --allow-run, --open exits 1 with a one-line error naming the opener's permission; the hub starts silently without --open", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "samp-perm-test-" });
+  try {
+    const out = collect(startHubProcess(["--open", "--lockfile", `${dir}/hub.samp`], { dir }));
+    assert.equal(await out.wait(15_000), 1, out.text());
+    assert.match(out.text(), /^samp_hub: [^\n]+\n$/, "one line, no stack trace");
+    assert.ok(out.text().includes(openerPermission(Deno.build.os)), out.text());
+    assert.equal(await exists(`${dir}/hub.samp`), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task hub starts without Deno's 'Failed to resolve ... for allow-run' line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "samp-perm-test-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "hub", "--lockfile", `${dir}/hub.samp`, "--no-web-profile", "--no-page"],
+      cwd: ROOT,
+      env: childEnv(dir),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = collect(child);
+    try {
+      await waitFor(() => /^lockfile: /m.test(out.text()), 30_000, "the hub's start");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await out.wait(15_000), 0, out.text());
+    assert.doesNotMatch(out.text(), /Failed to resolve|allow-run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("deno task compile builds a dist/samp_hub that answers --help, or says in one line that it cannot download the runtime", async () => {
   const dir = await Deno.makeTempDir({ prefix: "samp-compile-test-" });

@@ -55,7 +55,7 @@ export type HubCommand =
  * console.log(HUB_USAGE);
  * ```
  */
-export const HUB_USAGE = `samp_hub ${VERSION}: a SAMP 1.3 hub (Standard Profile)
+export const HUB_USAGE = `samp_hub ${VERSION}: a SAMP 1.3 hub (Standard and Web Profiles)
 
 Usage: samp_hub [options]
 
@@ -264,7 +264,8 @@ export async function runHubCli(args: string[]): Promise<number> {
   }
   if (command.open && !canOpen()) {
     console.error(
-      `samp_hub: --open needs to run ${opener()[0]}: grant --allow-run=xdg-open,open,cmd`,
+      `samp_hub: --open needs to run ${opener()[0]}: grant --allow-run=${opener()[0]}, ` +
+        "or leave out --open and open the hub page's URL yourself",
     );
     output.close();
     return 1;
@@ -351,9 +352,16 @@ function opener(): [string, ...string[]] {
   return ["xdg-open"];
 }
 
+/**
+ * Whether the opener may run: granted already (the compiled binary), or
+ * granted now by the user at Deno's prompt (`deno task hub --open`, or an
+ * installed `samp_hub`, which leave `--allow-run` out).
+ */
 function canOpen(): boolean {
+  const descriptor = { name: "run", command: opener()[0] } as const;
   try {
-    return Deno.permissions.querySync({ name: "run", command: opener()[0] }).state === "granted";
+    if (Deno.permissions.querySync(descriptor).state === "granted") return true;
+    return Deno.permissions.requestSync(descriptor).state === "granted";
   } catch {
     return false;
   }

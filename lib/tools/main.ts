@@ -42,6 +42,9 @@ Usage: samp COMMAND [options]     (samp COMMAND --help for each)
   load FILE|URL          send a VOTable or FITS file to the tools that show it
   hubtest                check a hub against the SAMP 1.3 hub API, check by check
 
+Options before COMMAND:
+  -C DIR                 run as if started in DIR (relative paths are read from there)
+
 The hub is found through $SAMP_HUB or ~/.samp (or --lockfile PATH).`;
 
 /**
@@ -54,6 +57,21 @@ The hub is found through $SAMP_HUB or ~/.samp (or --lockfile PATH).`;
  * ```
  */
 export async function runSampCli(args: string[]): Promise<number> {
+  if (args[0] === "-C") {
+    // `deno task samp` runs in the checkout: its task passes the folder the
+    // user ran it from, so that `samp load table.vot` reads their file.
+    if (args[1] === undefined) {
+      console.error("samp: -C needs a folder (see samp --help)");
+      return EXIT.usage;
+    }
+    try {
+      Deno.chdir(args[1]);
+    } catch (e) {
+      console.error(`samp: cannot change to folder ${args[1]}: ${(e as Error).message}`);
+      return EXIT.usage;
+    }
+    args = args.slice(2);
+  }
   const [name, ...rest] = args;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(SAMP_USAGE);
