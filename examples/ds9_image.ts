@@ -3,14 +3,14 @@
  *
  *   deno run -A examples/ds9_image.ts IMAGE.fits RA DEC [--to NAME]
  *
- * RA and DEC are in degrees. `--to` picks the viewer by samp.name (default
- * "ds9"; Aladin works too).
+ * RA and DEC are in degrees. `--to` picks the viewer by name (default "ds9",
+ * which finds DS9's samp.name "SAOImageDS9"; `--to aladin` works too).
  *
  * @module
  */
 
 import { resolve } from "node:path";
-import { fileUrl, SampClient, sampFloat } from "../client.ts";
+import { ClientNameError, fileUrl, SampClient, sampFloat, type TrackedClient } from "../client.ts";
 
 // Parsed by hand: a southern Dec such as -29.0 is a position, not a flag.
 const values = { to: "ds9", timeout: "60" };
@@ -42,9 +42,13 @@ await using client = await SampClient.connect({
   name: "ds9-image",
   description: "sampkit example: shows an image and points at a position",
 });
-const viewer = client.clients.byName(values.to);
-if (!viewer) {
-  console.error(`no client named "${values.to}" is registered with the hub: start it first`);
+let viewer: TrackedClient;
+try {
+  // "ds9" finds SAOImageDS9; an unknown or ambiguous name says who is there.
+  [viewer] = client.clients.resolve(values.to);
+} catch (e) {
+  if (!(e instanceof ClientNameError)) throw e;
+  console.error(e.message);
   Deno.exit(1);
 }
 const timeout = Number(values.timeout);

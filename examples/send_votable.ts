@@ -4,15 +4,16 @@
  *   deno run -A examples/send_votable.ts [FILE.vot] [--to NAME] [--name LABEL]
  *
  * With no FILE it writes a small demo table to a temporary file first.
- * `--to` picks the recipient by its samp.name (default "topcat"; use
- * `--to all` to send to every client that loads VOTables).
+ * `--to` picks the recipient by name (default "topcat"; "ds9", "aladin" or
+ * any samp.name work too; use `--to all` to send to every client that loads
+ * VOTables).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { fileUrl, SampClient } from "../client.ts";
+import { ClientNameError, fileUrl, SampClient, type TrackedClient } from "../client.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -50,12 +51,12 @@ if (values.to === "all") {
   }
   for (const id of missing) console.error(`${id}: no reply`);
 } else {
-  const target = client.clients.byName(values.to);
-  if (!target) {
-    const names = [...client.clients].map((c) => c.name ?? c.id).join(", ");
-    console.error(
-      `no client named "${values.to}" is registered with the hub (there are: ${names})`,
-    );
+  let target: TrackedClient;
+  try {
+    [target] = client.clients.resolve(values.to);
+  } catch (e) {
+    if (!(e instanceof ClientNameError)) throw e;
+    console.error(e.message); // who is registered, or which tools the name could mean
     Deno.exit(1);
   }
   await client.request(target.id, "table.load.votable", params, {

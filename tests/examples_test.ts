@@ -1,8 +1,9 @@
 // The three runnable examples in examples/, each run as a subprocess
 // (`deno run -A --config deno.json examples/X.ts …`) against each of the three
 // hubs (ours, JSAMP's, astropy's), with SampClients standing in for the
-// applications they talk to: "topcat" (table.load.votable), "ds9"
-// (image.load.fits, coord.pointAt.sky) and a "highlighter" that sends
+// applications they talk to, named as the real tools register: "topcat"
+// (table.load.votable), "SAOImageDS9" (image.load.fits, coord.pointAt.sky;
+// the examples find it as "ds9") and a "highlighter" that sends
 // table.highlight.row to watch_highlight.ts.
 //
 // Each example runs with HOME=<private dir>, TMPDIR=<private dir> and
@@ -107,11 +108,8 @@ async function scenarios(t: Deno.TestContext, kind: HubKind): Promise<void> {
       async () => {
         const r = await runExample(hub, "send_votable.ts", []);
         assert.equal(r.code, 1, r.output);
-        assert.match(
-          r.stderr,
-          /no client named "topcat" is registered with the hub \(there are: [^)]*send-votable/,
-          r.output,
-        );
+        assert.match(r.stderr, /no client "topcat" is registered; there are: /, r.output);
+        assert.doesNotMatch(r.stderr, /send-votable/, "the example itself is not a choice");
         assert.doesNotMatch(r.stderr, /Uncaught|error:/, r.output);
       },
     );
@@ -171,8 +169,20 @@ async function scenarios(t: Deno.TestContext, kind: HubKind): Promise<void> {
       },
     );
 
+    await t.step(
+      "ds9_image.ts with no DS9 registered exits 1 naming who is there, not taking itself for DS9",
+      async () => {
+        // The example registers as "ds9-image": "ds9" must not find it.
+        await Deno.writeFile(`${hub.dir}/m31.fits`, minimalFits());
+        const r = await runExample(hub, "ds9_image.ts", ["m31.fits", "10.6847", "41.269"]);
+        assert.equal(r.code, 1, r.output);
+        assert.match(r.stderr, /no client "ds9" is registered; there are: .*\(topcat\)/, r.output);
+        assert.doesNotMatch(r.stderr, /ds9-image|Uncaught|error:/, r.output);
+      },
+    );
+
     const ds9Got: IncomingMessage[] = [];
-    const ds9 = await connect("ds9");
+    const ds9 = await connect("SAOImageDS9");
     await ds9.on("image.load.fits", async (m) => {
       const bytes = await Deno.readFile(pathOf(m.params.url));
       ds9Got.push(m);
@@ -198,8 +208,8 @@ async function scenarios(t: Deno.TestContext, kind: HubKind): Promise<void> {
         assert.equal(load.params.name, "m31.fits");
         assert.deepEqual(point.params, { ra: "10.6847", dec: "41.269" });
         assert.equal(load.senderName, "ds9-image");
-        assert.ok(r.stdout.includes(`ds9 loaded ${load.params.url}`), r.output);
-        assert.ok(r.stdout.includes("ds9 is centred on RA 10.6847, Dec 41.269"), r.output);
+        assert.ok(r.stdout.includes(`SAOImageDS9 loaded ${load.params.url}`), r.output);
+        assert.ok(r.stdout.includes("SAOImageDS9 is centred on RA 10.6847, Dec 41.269"), r.output);
       },
     );
 
@@ -293,7 +303,7 @@ for (const kind of ["ours", "jsamp", "astropy"] as const) {
 
 Deno.test("ds9_image.ts takes a negative Dec (a southern target) as a position, not an option", async () => {
   const hub = await startAnyHub("ours");
-  const ds9 = await SampClient.connect({ lockfile: hub.lockfile, name: "ds9" });
+  const ds9 = await SampClient.connect({ lockfile: hub.lockfile, name: "SAOImageDS9" });
   try {
     const points: IncomingMessage<"coord.pointAt.sky">[] = [];
     await ds9.on("image.load.fits", () => ({}));
@@ -307,7 +317,7 @@ Deno.test("ds9_image.ts takes a negative Dec (a southern target) as a position, 
     assert.equal(r.code, 0, r.output);
     assert.equal(points.length, 1, r.output);
     assert.deepEqual(points[0].params, { ra: "83.822", dec: "-5.391" });
-    assert.ok(r.stdout.includes("ds9 is centred on RA 83.822, Dec -5.391"), r.output);
+    assert.ok(r.stdout.includes("SAOImageDS9 is centred on RA 83.822, Dec -5.391"), r.output);
   } finally {
     await ds9.close();
     await hub.stop();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  type ExtraParams,
   fileUrl,
   type KnownMType,
   message,
@@ -8,13 +9,15 @@ import {
   parseSampBool,
   parseSampFloat,
   parseSampInt,
+  type ReceivedParams,
   type ResultOf,
   sampBool,
   sampFloat,
   sampInt,
   type StandardMTypes,
 } from "../lib/client/mtypes.ts";
-import type { Message, SampMap } from "../lib/types.ts";
+import type { Message, SampMap, SampValue } from "../lib/types.ts";
+import type { IncomingMessage, SampClient } from "../lib/client/client.ts";
 
 // ---------------------------------------------------------------------------
 // Compile-time helpers: these fail `deno check` / `deno test`, not at run time.
@@ -91,7 +94,10 @@ Deno.test("every params and result type in the MType table is assignable to Samp
   expectType<IsNever<NotSampMap<"params">>>();
   expectType<IsNever<NotSampMap<"result">>>();
   // And a direct assignment, as a client library would do it.
-  const asMap = <M extends KnownMType>(p: ParamsOf<M>, r: ResultOf<M>): SampMap[] => [p, r];
+  const asMap = <M extends KnownMType>(
+    p: StandardMTypes[M]["params"],
+    r: ResultOf<M>,
+  ): SampMap[] => [p, r];
   assert.equal(asMap<"ds9.get">({ cmd: "zoom" }, { value: "1" }).length, 2);
 });
 
@@ -105,17 +111,20 @@ Deno.test("ParamsOf and ResultOf give SampMap for unknown or non-literal MTypes"
   expectType<Equals<ResultOf<"x-my.app.thing">, SampMap>>();
   expectType<Equals<ParamsOf<string>, SampMap>>();
   expectType<Equals<ResultOf<string>, SampMap>>();
-  expectType<Equals<ParamsOf<"coord.pointAt.sky">, { ra: string; dec: string }>>();
+  expectType<Equals<ParamsOf<"coord.pointAt.sky">, { ra: string; dec: string } & ExtraParams>>();
+  expectType<Equals<ParamsOf<"samp.app.ping">, ExtraParams>>();
   expectType<Equals<ResultOf<"samp.query.by-meta">, { ids: string[] }>>();
   expectType<Equals<ResultOf<"client.env.get">, { value: string }>>();
   expectType<Equals<ResultOf<"table.load.votable">, Record<string, never>>>();
 });
 
 Deno.test("ParamsArg makes params optional exactly when no param is required", () => {
-  expectType<Equals<ParamsArg<"samp.app.ping">, [params?: Record<string, never>]>>();
-  expectType<Equals<ParamsArg<"samp.hub.disconnect">, [params?: { reason?: string }]>>();
+  expectType<Equals<ParamsArg<"samp.app.ping">, [params?: ExtraParams]>>();
+  expectType<
+    Equals<ParamsArg<"samp.hub.disconnect">, [params?: { reason?: string } & ExtraParams]>
+  >();
   expectType<Equals<ParamsArg<"x.custom">, [params?: SampMap]>>();
-  expectType<Equals<ParamsArg<"bibcode.load">, [params: { bibcode: string }]>>();
+  expectType<Equals<ParamsArg<"bibcode.load">, [params: { bibcode: string } & ExtraParams]>>();
 });
 
 Deno.test("message() type-checks params of known MTypes and rejects wrong ones at compile time", () => {
@@ -128,8 +137,10 @@ Deno.test("message() type-checks params of known MTypes and rejects wrong ones a
   const wrong = (): Message[] => [
     // @ts-expect-error dec is required
     message("coord.pointAt.sky", { ra: "1" }),
-    // @ts-expect-error unknown key for a known MType
-    message("coord.pointAt.sky", { ra: "1", dec: "2", epoch: "J2000" }),
+    // @ts-expect-error an extra key still needs the defined ones
+    message("coord.pointAt.sky", { ra: "1", radius: "3" }),
+    // @ts-expect-error an extra key must be a SAMP value too
+    message("coord.pointAt.sky", { ra: "1", dec: "2", radius: 3 }),
     // @ts-expect-error url is required, so params cannot be left out
     message("table.load.votable"),
     // @ts-expect-error table.highlight.row needs table-id or url
@@ -138,8 +149,8 @@ Deno.test("message() type-checks params of known MTypes and rejects wrong ones a
     message("table.select.rowList", { url: "file://localhost/t.vot", "row-list": "1" }),
     // @ts-expect-error table.load.stil requires format
     message("table.load.stil", { url: "file://localhost/t.csv" }),
-    // @ts-expect-error samp.app.ping takes no params
-    message("samp.app.ping", { extra: "x" }),
+    // @ts-expect-error samp.app.ping defines no params, but extras are SAMP values
+    message("samp.app.ping", { extra: 1 }),
     // @ts-expect-error booleans must be encoded with sampBool
     message("x.custom", { flag: true }),
   ];
@@ -164,6 +175,51 @@ Deno.test("message() accepts any SampMap for an unknown MType and typed params f
     message("samp.hub.disconnect"),
   ];
   assert.equal(ok.length, 6);
+});
+
+Deno.test("typed MTypes take extension params, while defined keys stay typed and required", () => {
+  // SAMP lets a sender add keys an MType does not define (radius, x-samp.*).
+  const ok: Message[] = [
+    message("coord.pointAt.sky", { ra: "1", dec: "2", radius: "3" }),
+    message("coord.pointAt.sky", { ra: "1", dec: "2", "x-samp.frame": "icrs", tags: ["a"] }),
+    message("table.load.votable", { url: "file://localhost/t.vot", "x-samp.rows": "10" }),
+    message("table.highlight.row", { "table-id": "t1", row: "3", colour: "red" }),
+    message("samp.app.ping", { "x-samp.note": "hello" }),
+  ];
+  assert.deepEqual(ok[0]["samp.params"], { ra: "1", dec: "2", radius: "3" });
+  // A sender may leave an extra key undefined (message() drops it)...
+  expectType<Equals<ParamsOf<"coord.pointAt.sky">["ra"], string>>();
+  expectType<Equals<ParamsOf<"coord.pointAt.sky">["radius"], SampValue | undefined>>();
+  // ...and a handler reads defined keys typed, others as SAMP values, all as a SampMap.
+  expectType<Equals<ReceivedParams<"coord.pointAt.sky">["ra"], string>>();
+  expectType<Equals<ReceivedParams<"coord.pointAt.sky">["radius"], SampValue>>();
+  expectType<Equals<ReceivedParams<"x-my.app.thing">, SampMap>>();
+  const received = (p: ReceivedParams<"table.load.votable">): SampMap => p;
+  assert.equal(typeof received, "function");
+  const onPoint = (
+    m: IncomingMessage<"coord.pointAt.sky">,
+  ): string[] => [m.params.ra, `${m.params.radius}`];
+  assert.equal(typeof onPoint, "function");
+  // The SampClient methods take the same params: these lines compile or fail `deno check`.
+  const sends = (client: SampClient): Promise<unknown>[] => [
+    client.notifyAll("coord.pointAt.sky", { ra: "1", dec: "2", radius: "3" }),
+    client.notify("c2", "coord.pointAt.sky", { ra: "1", dec: "2", radius: "3" }),
+    client.call("c2", "image.load.fits", { url: "file://localhost/m.fits", "x-samp.hdu": "1" }),
+    client.callAll("table.load.votable", { url: "file://localhost/t.vot", extra: { a: "b" } }),
+    client.callAndWait("c2", "samp.app.ping", { "x-samp.why": "test" }),
+    client.request("c2", "coord.pointAt.sky", { ra: "1", dec: "2", radius: "3" }),
+    // @ts-expect-error a defined key keeps its type: ra is a SAMP float string
+    client.notifyAll("coord.pointAt.sky", { ra: 1, dec: "2", radius: "3" }),
+    // @ts-expect-error a required key stays required, extras or not
+    client.notifyAll("coord.pointAt.sky", { ra: "1", radius: "3" }),
+    // @ts-expect-error an extra key must be a SAMP value (numbers go through sampFloat)
+    client.notifyAll("coord.pointAt.sky", { ra: "1", dec: "2", radius: 3 }),
+    // @ts-expect-error a required key stays required in a call too
+    client.call("c2", "image.load.fits", { name: "m31" }),
+    // @ts-expect-error booleans must be encoded with sampBool, in extras too
+    client.notify("c2", "table.load.votable", { url: "u", "x-samp.big": true }),
+  ];
+  assert.equal(typeof sends, "function"); // never called: the lines above are compile-time tests
 });
 
 Deno.test("sampBool's result type is the literal '1' | '0'", () => {

@@ -67,7 +67,11 @@ Deno.test("samp send calls a client by name and prints its reply; --json prints 
 
 Deno.test("samp send --mode notify reports who got it; exit codes tell refusals and bad input apart", () =>
   withHub(async (hub) => {
-    await using viewer = await SampClient.connect({ lockfile: hub.lockfile, name: "ds9" });
+    // Named as the real DS9 registers; people still type "ds9".
+    await using viewer = await SampClient.connect({
+      lockfile: hub.lockfile,
+      name: "SAOImageDS9",
+    });
     const got: string[] = [];
     await viewer.on("coord.pointAt.sky", (m) => void got.push(`${m.params.ra} ${m.params.dec}`));
     await viewer.on("image.load.fits", () => {
@@ -82,7 +86,7 @@ Deno.test("samp send --mode notify reports who got it; exit codes tell refusals 
       "notify",
     ]);
     assert.equal(ok.code, 0, ok.text);
-    assert.match(ok.text, /\(ds9\): sent/);
+    assert.match(ok.text, /\(SAOImageDS9\): sent/);
     await waitFor(() => got.length === 1);
     assert.deepEqual(got, ["83.6 -5.4"]);
     const error = await run(hub, [
@@ -99,12 +103,96 @@ Deno.test("samp send --mode notify reports who got it; exit codes tell refusals 
     assert.match(nobody.text, /no client is subscribed to nobody.listens/);
     const unknown = await run(hub, ["send", "a.b", "--to", "aladin"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.text, /no client "aladin" is registered; there are: .*ds9/);
+    assert.match(unknown.text, /no client "aladin" is registered; there are: .*SAOImageDS9/);
+    assert.doesNotMatch(unknown.text, /samp-send/, "the tool itself is not a choice");
     const bad = await run(hub, ["send", "a.b", "notkeyvalue"]);
     assert.equal(bad.code, 2);
     const mode = await run(hub, ["send", "a.b", "--mode", "loud"]);
     assert.equal(mode.code, 2);
     assert.match(mode.text, /--mode must be sync, async or notify/);
+  }));
+
+Deno.test("samp send --to ds9, aladin and topcat reach the tools under their real samp.names", () =>
+  withHub(async (hub) => {
+    const tools = await Promise.all(
+      ["SAOImageDS9", "Aladin", "topcat"].map((name) =>
+        SampClient.connect({ lockfile: hub.lockfile, name })
+      ),
+    );
+    try {
+      for (const tool of tools) await tool.on("test.echo", () => ({ me: tool.id }));
+      for (const [to, index] of [["ds9", 0], ["aladin", 1], ["topcat", 2], ["SAO", 0]] as const) {
+        const r = await run(hub, ["send", "test.echo", "--to", to, "--json"]);
+        assert.equal(r.code, 0, r.text);
+        const line = JSON.parse(r.text.trim());
+        assert.equal(line.recipient, tools[index].id, to);
+        assert.deepEqual(line.response["samp.result"], { me: tools[index].id });
+      }
+      // "i" is a part of SAOImageDS9 and Aladin: a usage error naming both, nothing sent.
+      const ambiguous = await run(hub, ["send", "test.echo", "--to", "i"]);
+      assert.equal(ambiguous.code, 2, ambiguous.text);
+      assert.match(ambiguous.text, /"i" could be any of /);
+      assert.ok(ambiguous.text.includes(`${tools[0].id} (SAOImageDS9)`), ambiguous.text);
+      assert.ok(ambiguous.text.includes(`${tools[1].id} (Aladin)`), ambiguous.text);
+      assert.doesNotMatch(ambiguous.text, /topcat/);
+      const unknown = await run(hub, ["send", "test.echo", "--to", "xephem"]);
+      assert.equal(unknown.code, 2, unknown.text);
+      assert.match(unknown.text, /no client "xephem" is registered; there are: .*\(Aladin\)/);
+    } finally {
+      await Promise.all(tools.map((t) => t.close()));
+    }
+  }));
+
+Deno.test("samp send: two clients with the same samp.name both get a message sent to that name", () =>
+  withHub(async (hub) => {
+    await using one = await SampClient.connect({ lockfile: hub.lockfile, name: "topcat" });
+    await using two = await SampClient.connect({ lockfile: hub.lockfile, name: "topcat" });
+    await one.on("test.echo", () => ({}));
+    await two.on("test.echo", () => ({}));
+    const r = await run(hub, ["send", "test.echo", "--to", "topcat", "--json"]);
+    assert.equal(r.code, 0, r.text);
+    const recipients = r.text.trim().split("\n").map((l) => JSON.parse(l).recipient).sort();
+    assert.deepEqual(recipients, [one.id, two.id].sort());
+  }));
+
+Deno.test("samp send with a malformed MType exits 2 and says what an MType is", () =>
+  withHub(async (hub) => {
+    for (
+      const [mtype, pattern] of [
+        ["table load", /"table load" is not an MType: an MType is words of letters, digits/],
+        ["a..b", /"a\.\.b" is not an MType/],
+        ["table.*", /"table\.\*" is a subscription pattern, not an MType/],
+      ] as const
+    ) {
+      for (const mode of ["sync", "notify"]) {
+        const r = await run(hub, ["send", mtype, "--mode", mode]);
+        assert.equal(r.code, 2, `${mtype} ${mode}: ${r.text}`);
+        assert.match(r.text, pattern);
+        assert.match(r.text, /like table\.load\.votable/);
+      }
+    }
+  }));
+
+Deno.test("samp snoop shows its own subscriptions event once, with its final subscriptions", () =>
+  withHub(async (hub) => {
+    for (const patterns of [["*"], ["table.*", "samp.hub.*"]]) {
+      const { child, out } = samp(hub, ["snoop", ...patterns, "--json"]);
+      try {
+        await waitFor(() => out.text().includes("samp.hub.event.subscriptions"), 15000, "an event");
+        // Let any further (duplicate) events arrive: the hub sends them right after.
+        await using probe = await SampClient.connect({ lockfile: hub.lockfile, name: "probe" });
+        await waitFor(() => out.text().includes(`"id":"${probe.id}"`), 15000, "the probe's events");
+      } finally {
+        child.kill("SIGINT");
+        assert.equal(await out.wait(10000), 0, out.text());
+      }
+      const own = out.text().trim().split("\n").map((l) => JSON.parse(l)).filter((l) =>
+        l.message["samp.mtype"] === "samp.hub.event.subscriptions" &&
+        l.message["samp.params"].subscriptions["samp.app.ping"] !== undefined &&
+        patterns.every((p) => p in l.message["samp.params"].subscriptions)
+      );
+      assert.equal(own.length, 1, `${patterns}: ${out.text()}`);
+    }
   }));
 
 Deno.test("samp commands with no hub running exit 3 and say how to start one", async () => {
@@ -161,7 +249,7 @@ Deno.test("samp clients lists names and subscriptions; samp monitor follows chan
       15000,
       "monitor's first listing",
     );
-    const late = await SampClient.connect({ lockfile: hub.lockfile, name: "aladin" });
+    const late = await SampClient.connect({ lockfile: hub.lockfile, name: "Aladin" });
     const lateId = late.id;
     await waitFor(
       () => out.text().includes(`"change":"register","id":"${lateId}"`),
@@ -255,7 +343,8 @@ Deno.test("deno.json's samp task runs the tool with exactly SAMP_PERMISSIONS", a
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   const words = (config.tasks.samp as string).split(/\s+/);
   assert.deepEqual(words.filter((w) => w.startsWith("--allow")), [...SAMP_PERMISSIONS]);
-  assert.equal(words.at(-1), "lib/tools/main.ts");
+  // Tasks run in the checkout: -C takes the tool back to the user's folder.
+  assert.deepEqual(words.slice(-3), ["lib/tools/main.ts", "-C", '"$INIT_CWD"']);
 });
 
 await peerTest("jsamp", "samp send and samp snoop work through JSAMP's hub", async () => {

@@ -16,6 +16,12 @@ import {
 } from "../lockfile.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 
+// How to start a hub, for people who installed the commands, for those who
+// did not (Deno fetches the hub from JSR), and for users of the desktop tools
+// that run a hub of their own when none is running.
+const START_HUB = "`samp_hub` (not installed? `deno run -A jsr:@sampkit/samp/hub`; " +
+  "TOPCAT and Aladin also start one)";
+
 /**
  * No usable hub: no lockfile, or its hub does not answer.
  *
@@ -107,9 +113,9 @@ export async function findHub(options: DiscoveryOptions = {}): Promise<FoundHub>
   const lock = await readLockfile(where, { signal: options.signal });
   if (!lock) {
     throw new HubNotFoundError(
-      `no SAMP hub is running (no lockfile at ${location}): start one with \`samp_hub\`` +
+      `no SAMP hub is running (no lockfile at ${location}): start one with ${START_HUB}` +
         (options.lockfile === undefined
-          ? ", or set SAMP_HUB=std-lockurl:file:///path/to/lockfile for a hub elsewhere"
+          ? "; for a hub elsewhere, set SAMP_HUB=std-lockurl:file:///path/to/lockfile"
           : ""),
       location,
       false,
@@ -125,8 +131,8 @@ export async function findHub(options: DiscoveryOptions = {}): Promise<FoundHub>
       if (options.signal?.aborted) throw e;
       throw new HubNotFoundError(
         `the SAMP hub in ${location} (${lock.xmlrpcUrl}) is not answering: it has probably ` +
-          "stopped without removing its lockfile; start a new one with `samp_hub` " +
-          `(it takes the lockfile over) [${(e as Error).message}]`,
+          `stopped without removing its lockfile; start a new one (it takes the lockfile over) ` +
+          `with ${START_HUB} [${(e as Error).message}]`,
         location,
         true,
         { cause: e },

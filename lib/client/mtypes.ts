@@ -21,7 +21,7 @@
  */
 
 import { isMType } from "../mtype.ts";
-import type { Message, SampMap } from "../types.ts";
+import type { Message, SampMap, SampValue } from "../types.ts";
 
 /**
  * Parameters of the `table.load.*` MTypes (`table.load.stil` adds `format`).
@@ -64,8 +64,13 @@ export type VoResourceListParams = {
  * Every value is a SAMP value: numbers are strings made with
  * {@linkcode sampInt} or {@linkcode sampFloat}, booleans with
  * {@linkcode sampBool}. "Result" is the content of `samp.result` in a
- * successful response; `Record<string, never>` means the MType returns
- * nothing (`{}`).
+ * successful response; `Record<string, never>` means the MType defines
+ * no params, or returns nothing (`{}`).
+ *
+ * The table lists the params each MType defines. SAMP lets a sender add
+ * keys of its own (extensions, often `x-samp.`-prefixed), so the types
+ * used for sending and receiving, {@linkcode ParamsOf} and
+ * {@linkcode ParamsArg}, add {@linkcode ExtraParams} to them.
  *
  * `table.highlight.row` and `table.select.rowList` need `table-id` or `url`
  * (or both, naming the same table), so their params are a union that
@@ -365,18 +370,69 @@ export interface StandardMTypes {
 export type KnownMType = keyof StandardMTypes;
 
 /**
- * The params type of an MType: the typed params for a known MType, a plain
- * {@linkcode SampMap} for any other.
+ * The keys a message may carry beyond those its MType defines: SAMP lets a
+ * sender add its own (a receiver ignores those it does not know), such as
+ * a `radius` next to `coord.pointAt.sky`'s `ra` and `dec`, or
+ * `x-samp.`-prefixed extension keys. Each is any SAMP value; `undefined`
+ * is allowed so optional values can come from optional variables
+ * ({@linkcode message} drops such keys).
+ *
+ * @example
+ * ```ts
+ * import type { ExtraParams } from "./mtypes.ts";
+ * const extra: ExtraParams = { radius: "0.5", "x-samp.note": ["a", "b"] };
+ * ```
+ */
+export type ExtraParams = { [key: string]: SampValue | undefined };
+
+/**
+ * The params type of an MType: for a known MType, the params it defines
+ * (typed: a wrong type or a missing required key is a compile error) plus
+ * any {@linkcode ExtraParams}; a plain {@linkcode SampMap} for any other.
  *
  * @example
  * ```ts
  * import type { ParamsOf } from "./mtypes.ts";
  * const known: ParamsOf<"bibcode.load"> = { bibcode: "1998AJ....116.1009R" };
+ * const extended: ParamsOf<"coord.pointAt.sky"> = { ra: "83.6", dec: "22.0", radius: "0.5" };
  * const other: ParamsOf<"x-my.app.thing"> = { anything: ["goes"] };
  * ```
  */
-export type ParamsOf<M extends string> = M extends KnownMType ? StandardMTypes[M]["params"]
+export type ParamsOf<M extends string> = M extends KnownMType
+  ? WithExtras<StandardMTypes[M]["params"], ExtraParams>
   : SampMap;
+
+/**
+ * The params of a message of MType `M` as a handler receives them: the
+ * params a known MType defines, typed as the sender had to give them, and
+ * any other key as a SAMP value. Unlike {@linkcode ParamsOf} (for sending,
+ * where a key may be `undefined`), it is assignable to {@linkcode SampMap}.
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedParams } from "./mtypes.ts";
+ * import type { SampMap } from "../types.ts";
+ * const p: ReceivedParams<"coord.pointAt.sky"> = { ra: "83.6", dec: "22.0", radius: "0.5" };
+ * const ra: string = p.ra;
+ * const asMap: SampMap = p;
+ * ```
+ */
+export type ReceivedParams<M extends string> = M extends KnownMType
+  ? WithExtras<StandardMTypes[M]["params"], SampMap>
+  : SampMap;
+
+/**
+ * The params `P` an MType defines plus extra keys of type `Extra`; an MType
+ * that defines none (its params are a plain map) takes any extras.
+ *
+ * @example
+ * ```ts
+ * import type { WithExtras } from "./mtypes.ts";
+ * import type { SampMap } from "../types.ts";
+ * const p: WithExtras<{ ra: string }, SampMap> = { ra: "1", radius: "2" };
+ * ```
+ */
+export type WithExtras<P, Extra> = string extends keyof P ? Extra : P & Extra;
 
 /**
  * The result type (`samp.result`) of an MType: typed for a known MType, a

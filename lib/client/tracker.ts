@@ -11,6 +11,7 @@ import { bestMatch } from "../mtype.ts";
 import type { SampMap, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import type { HubConnection } from "./connection.ts";
+import { findClients, resolveClients } from "./names.ts";
 
 /**
  * What the tracker knows of one client.
@@ -65,6 +66,8 @@ export class ClientTracker implements Iterable<TrackedClient> {
   readonly #clients = new Map<string, TrackedClient>();
   readonly #listeners = new Set<(change: TrackerChange) => void>();
   #removed = new Set<string>();
+  // This client's own id, once loaded: names never fit it loosely.
+  #selfId: string | undefined;
   // Fields set by events since the last load began: newer than what load fetches.
   #metadataSeen = new Set<string>();
   #subscriptionsSeen = new Set<string>();
@@ -92,6 +95,7 @@ export class ClientTracker implements Iterable<TrackedClient> {
    */
   async load(connection: HubConnection): Promise<void> {
     this.#removed = new Set();
+    this.#selfId = connection.selfId;
     this.#metadataSeen = new Set();
     this.#subscriptionsSeen = new Set();
     const ids = [...await connection.getRegisteredClients(), connection.selfId];
@@ -266,18 +270,52 @@ export class ClientTracker implements Iterable<TrackedClient> {
   }
 
   /**
-   * The first client whose `samp.name` equals `name`, ignoring case.
+   * The client `name` designates: a public id, a `samp.name` (ignoring
+   * case), an everyday name of a well-known tool (`ds9` finds
+   * `SAOImageDS9`), or the start or a part of one client's `samp.name`
+   * (see `names.ts` for the order). When several clients share that exact
+   * `samp.name`, the first; {@linkcode ClientTracker.resolve} gives them all.
+   *
+   * @returns The client, or `undefined` when the name fits nobody.
+   * @throws {AmbiguousClientError} If the name is the start or a part of
+   * several different tools' names (never for an exact id or name).
    *
    * @example
    * ```ts
    * import { ClientTracker } from "./tracker.ts";
-   * new ClientTracker().byName("TOPCAT");
+   * const tracker = new ClientTracker();
+   * const metadata = { "samp.name": "SAOImageDS9" };
+   * tracker.handleEvent("samp.hub.event.metadata", { id: "c2", metadata });
+   * console.log(tracker.byName("ds9")?.id); // "c2"
    * ```
    */
   byName(name: string): TrackedClient | undefined {
-    const lower = name.toLowerCase();
-    for (const c of this.#clients.values()) if (c.name?.toLowerCase() === lower) return c;
-    return undefined;
+    return findClients(this.#clients.values(), name, { selfId: this.#selfId })[0];
+  }
+
+  /**
+   * Every client `name` designates, as {@linkcode ClientTracker.byName}
+   * finds them (several when they share that exact `samp.name`, e.g. two
+   * TOPCATs), or an error that says who is there.
+   *
+   * @returns One client or more.
+   * @throws {UnknownClientError} If the name fits nobody; it lists the registered clients.
+   * @throws {AmbiguousClientError} If it fits several different tools; it lists them.
+   *
+   * @example
+   * ```ts
+   * import { ClientTracker } from "./tracker.ts";
+   * import { ClientNameError } from "./names.ts";
+   * const tracker = new ClientTracker();
+   * try {
+   *   for (const c of tracker.resolve("topcat")) console.log(c.id);
+   * } catch (e) {
+   *   if (e instanceof ClientNameError) console.error(e.message); // no client "topcat" is registered; ...
+   * }
+   * ```
+   */
+  resolve(name: string): TrackedClient[] {
+    return resolveClients(this.#clients.values(), name, { selfId: this.#selfId });
   }
 
   /**
@@ -316,6 +354,7 @@ export class ClientTracker implements Iterable<TrackedClient> {
    */
   clear(): void {
     this.#clients.clear();
+    this.#selfId = undefined;
     this.#removed.clear();
     this.#events.clear();
     for (const timer of this.#refreshTimers.values()) clearTimeout(timer);

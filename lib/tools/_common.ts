@@ -2,6 +2,7 @@
 // exit codes, output, and a progress line for anything slow.
 
 import { HubNotFoundError } from "../client/discovery.ts";
+import { ClientNameError } from "../client/names.ts";
 import { SampClient } from "../client/client.ts";
 import { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "../errors.ts";
 import type { SampMap, SampValue } from "../types.ts";
@@ -21,8 +22,8 @@ export const EXIT = {
 
 /** A usage error: printed as one line, exit 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "UsageError";
   }
 }
@@ -63,25 +64,22 @@ export function connect(
 }
 
 /**
- * Turns targets given by public id or by samp.name (case-insensitive) into
- * public ids; throws a UsageError naming the unknown ones and the choices.
+ * Turns targets given by public id or by name into public ids, the way
+ * `client.clients.resolve` reads names (names.ts): id, `samp.name` ignoring
+ * case, an everyday name (`ds9` for `SAOImageDS9`), then the start or a part
+ * of one tool's name. A name several clients share exactly (two TOPCATs)
+ * gives all of them. Throws a UsageError naming the unknown target and who
+ * is registered, or the tools an ambiguous one could be.
  */
 export function resolveTargets(client: SampClient, targets: string[]): string[] {
   const ids: string[] = [];
   for (const t of targets) {
-    const byId = client.clients.get(t);
-    if (byId) {
-      ids.push(byId.id);
-      continue;
+    try {
+      ids.push(...client.clients.resolve(t).map((c) => c.id));
+    } catch (e) {
+      if (e instanceof ClientNameError) throw new UsageError(e.message, { cause: e });
+      throw e;
     }
-    const lower = t.toLowerCase();
-    const byName = [...client.clients].filter((c) => c.name?.toLowerCase() === lower);
-    if (byName.length === 0) {
-      const choices = [...client.clients].filter((c) => c.id !== client.id)
-        .map((c) => c.name ? `${c.id} (${c.name})` : c.id).join(", ");
-      throw new UsageError(`no client "${t}" is registered; there are: ${choices || "none"}`);
-    }
-    ids.push(...byName.map((c) => c.id));
   }
   return [...new Set(ids)];
 }

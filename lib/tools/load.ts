@@ -24,8 +24,9 @@ Usage: samp load FILE|URL [options]
                       VOTable       -> table.load.votable
                       FITS table    -> table.load.fits
                       FITS image    -> image.load.fits
-  --to CLIENT       recipient by public id or samp.name (repeatable; default: every
-                    client that loads that kind)
+  --to CLIENT       recipient by public id (c3), samp.name, everyday name (ds9,
+                    aladin, topcat) or a part of one tool's samp.name;
+                    repeatable; default: every client that loads that kind
   --label NAME      the name shown for it (default: the file name)
   --timeout SECONDS how long to wait for each tool (default 60)
 ${COMMON_HELP}`;
@@ -83,7 +84,8 @@ async function readHead(target: string): Promise<Uint8Array> {
   try {
     file = await Deno.open(path);
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    // The full path: it shows which folder a relative name was read from.
+    throw new UsageError(`cannot read ${resolve(path)}: ${(e as Error).message}`);
   }
   try {
     const buf = new Uint8Array(28800);

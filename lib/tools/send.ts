@@ -1,6 +1,7 @@
 // `samp send`: one message from the command line.
 
 import { parseArgs } from "node:util";
+import { isMType, isMTypePattern } from "../mtype.ts";
 import type { Response, SampMap } from "../types.ts";
 import {
   COMMON_FLAGS,
@@ -23,7 +24,8 @@ Usage: samp send MTYPE [KEY=VALUE ...] [options]
   KEY=VALUE             a parameter (a string); repeat for more
   --params JSON         parameters as a JSON object (numbers and booleans become
                         SAMP strings; lists and objects are kept)
-  --to CLIENT           recipient by public id (c3) or samp.name (topcat);
+  --to CLIENT           recipient by public id (c3), samp.name, everyday name
+                        (ds9, aladin, topcat) or a part of one tool's samp.name;
                         repeatable; default: every client subscribed to MTYPE
   --mode MODE           sync (callAndWait, the default), async (call, then wait
                         for the replies) or notify (no reply)
@@ -56,6 +58,7 @@ export async function send(args: string[]): Promise<number> {
   }
   const [mtype, ...words] = positionals;
   if (!mtype) throw new UsageError("samp send needs an MTYPE (see samp send --help)");
+  if (!isMType(mtype)) throw new UsageError(notAnMType(mtype));
   const mode = values.mode;
   if (mode !== "sync" && mode !== "async" && mode !== "notify") {
     throw new UsageError(`--mode must be sync, async or notify, not "${mode}"`);
@@ -126,4 +129,13 @@ export async function send(args: string[]): Promise<number> {
     done();
   }
   return code;
+}
+
+/** Why `text` cannot be sent as an MType, and what one looks like. */
+function notAnMType(text: string): string {
+  const rule = "an MType is words of letters, digits, '-' and '_' joined by dots, " +
+    "like table.load.votable";
+  return isMTypePattern(text)
+    ? `"${text}" is a subscription pattern, not an MType: a message has one exact MType (${rule})`
+    : `"${text}" is not an MType: ${rule}`;
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { isMTypePattern, matchScore } from "../mtype.ts";
 import type { IncomingMessage } from "../client/client.ts";
+import type { SampValue } from "../types.ts";
 import { COMMON_FLAGS, COMMON_HELP, connect, EXIT, pretty, UsageError } from "./_common.ts";
 
 export const SNOOP_HELP = `samp snoop: print the messages this client receives
@@ -57,7 +58,21 @@ export async function snoop(args: string[]): Promise<number> {
   });
   const stop = new AbortController();
   let seen = 0;
+  // Setting up declares subscriptions more than once, and the hub announces
+  // each declaration: of those about this tool, show only the one with its
+  // final subscriptions, once.
+  let final: string | undefined = undefined;
+  let held: IncomingMessage | undefined;
+  let shownOwn = false;
   const show = (m: IncomingMessage) => {
+    if (m.mtype === "samp.hub.event.subscriptions" && m.params.id === client.id) {
+      if (final === undefined) {
+        held = m;
+        return;
+      }
+      if (shownOwn || canonical(m.params.subscriptions ?? {}) !== final) return;
+      shownOwn = true;
+    }
     if (values.json) {
       console.log(JSON.stringify({
         time: new Date().toISOString(),
@@ -82,12 +97,13 @@ export async function snoop(args: string[]): Promise<number> {
       };
     }
   };
-  for (const p of patterns) await client.on(p, show);
-  for (const m of HUB_MTYPES) {
-    if (patterns.some((p) => matchScore(p, m) >= 0) && !patterns.includes(m)) {
-      await client.on(m, show);
-    }
-  }
+  // Registered together, the handlers make one or two declarations, not one each.
+  const hubEvents = HUB_MTYPES.filter((m) =>
+    patterns.some((p) => matchScore(p, m) >= 0) && !patterns.includes(m)
+  );
+  await Promise.all([...patterns, ...hubEvents].map((p) => client.on(p, show)));
+  final = canonical(await client.connection.getSubscriptions(client.id));
+  if (held) show(held);
   if (!values.json) {
     console.error(`snooping on ${patterns.join(", ")} as ${client.id} (Ctrl-C to stop)`);
   }
@@ -110,4 +126,13 @@ export async function snoop(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
   return client.connected ? EXIT.ok : EXIT.noHub;
+}
+
+/** A SAMP value as text with map keys sorted, to compare two declarations. */
+function canonical(value: SampValue): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  return `{${
+    Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")
+  }}`;
 }
