@@ -47,10 +47,42 @@ export {
   type StandardTransportOptions,
 } from "./lib/client/standard_transport.ts";
 export { ClientTracker, type TrackedClient, type TrackerChange } from "./lib/client/tracker.ts";
+export {
+  AmbiguousClientError,
+  ClientNameError,
+  findClients,
+  type NamedClient,
+  resolveClients,
+  type ResolveOptions,
+  UnknownClientError,
+  WELL_KNOWN_CLIENTS,
+} from "./lib/client/names.ts";
 export * from "./lib/client/mtypes.ts";
+export type {
+  SendDataOptions,
+  SendImageOptions,
+  SendTableOptions,
+  SentData,
+} from "./lib/client/client.ts";
+export {
+  NoResourceServerError,
+  type OfferedResource,
+  type OfferOptions,
+  RESOURCE_PREFIX,
+  ResourceStore,
+} from "./lib/client/resources.ts";
+export {
+  toVOTable,
+  toVOTableBytes,
+  type VOTableColumn,
+  type VOTableDatatype,
+  VOTableError,
+  type VOTableOptions,
+  type VOTableRecord,
+} from "./lib/client/votable.ts";
 export { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "./lib/errors.ts";
 export type { Message, RegInfo, Response, SampList, SampMap, SampValue } from "./lib/types.ts";
-export type { LockfileEnv } from "./lib/lockfile.ts";
+export { type LockfileEnv, LockfileError } from "./lib/lockfile.ts";
 export {
   connectWeb,
   translateUrl,

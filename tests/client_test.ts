@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startHub } from "../lib/hub/server.ts";
 import type { Hub } from "../lib/hub/server.ts";
 import {
+  AmbiguousClientError,
   connectStandard,
   findHub,
   HubNotFoundError,
@@ -10,6 +11,7 @@ import {
   SampErrorResponse,
   SampFault,
   SampTimeoutError,
+  UnknownClientError,
 } from "../client.ts";
 import { spawnHub, waitFor } from "./_helpers.ts";
 import { standardTransport } from "../lib/client/standard_transport.ts";
@@ -45,6 +47,12 @@ Deno.test("with no lockfile, discovery says no hub is running and how to start o
           e.message,
         ),
     );
+    // Also for people who did not install the commands: Deno runs the hub from JSR.
+    await assert.rejects(
+      findHub({ lockfile: `${dir}/none.samp` }),
+      (e) =>
+        e instanceof HubNotFoundError && e.message.includes("`deno run -A jsr:@sampkit/samp/hub`"),
+    );
     const env = { get: (n: string) => (n === "HOME" ? dir : undefined) };
     await assert.rejects(findHub({ env }), /no lockfile at .*\.samp.*SAMP_HUB=std-lockurl/);
   } finally {
@@ -65,7 +73,8 @@ Deno.test("a stale lockfile is reported as a hub that stopped, not as a connecti
     await assert.rejects(
       findHub({ lockfile: `${dir}/x.samp` }),
       (e) =>
-        e instanceof HubNotFoundError && e.stale && /is not answering.*samp_hub/.test(e.message),
+        e instanceof HubNotFoundError && e.stale && /is not answering.*samp_hub/.test(e.message) &&
+        e.message.includes("jsr:@sampkit/samp/hub"),
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -244,6 +253,87 @@ Deno.test("the client tracker follows registrations, metadata and departures", (
     await topcat.close();
     await waitFor(() => !watcher.clients.get(id));
     assert.ok(changes.includes("register") && changes.includes("unregister"));
+  }));
+
+Deno.test("a script finds SAOImageDS9, Aladin and topcat by the names people use", () =>
+  withHub(async (_hub, lockfile) => {
+    await using script = await connect(lockfile, { name: "ds9-image" });
+    assert.equal(script.clients.byName("ds9"), undefined, "no DS9 yet: not the script itself");
+    await using ds9 = await connect(lockfile, { name: "SAOImageDS9" });
+    await using aladin = await connect(lockfile, { name: "Aladin" });
+    await using topcat = await connect(lockfile, { name: "topcat" });
+    await waitFor(() => script.clients.byName("topcat"));
+    await waitFor(() => script.clients.get(ds9.id)?.name && script.clients.get(aladin.id)?.name);
+    assert.equal(script.clients.byName("ds9")?.id, ds9.id);
+    assert.equal(script.clients.byName("DS9")?.id, ds9.id);
+    assert.equal(script.clients.byName("aladin")?.id, aladin.id);
+    assert.equal(script.clients.byName("TOPCAT")?.id, topcat.id);
+    assert.deepEqual(script.clients.resolve("ds9").map((c) => c.id), [ds9.id]);
+    // "i" is a part of SAOImageDS9 and Aladin: ambiguous, and the error names both.
+    assert.throws(
+      () => script.clients.resolve("i"),
+      (e) =>
+        e instanceof AmbiguousClientError &&
+        e.candidates.map((c) => c.id).sort().join() === [ds9.id, aladin.id].sort().join(),
+    );
+    assert.throws(
+      () => script.clients.resolve("xephem"),
+      (e) =>
+        e instanceof UnknownClientError && /there are: .*SAOImageDS9.*/.test(e.message) &&
+        !e.message.includes("ds9-image"),
+    );
+  }));
+
+Deno.test("extension params of a typed MType travel to the recipient untouched", () =>
+  withHub(async (_hub, lockfile) => {
+    await using viewer = await connect(lockfile, { name: "SAOImageDS9" });
+    const got: SampMap[] = [];
+    await viewer.on("coord.pointAt.sky", (m) => {
+      got.push({ ...m.params });
+      // Defined keys are typed; extra ones are SAMP values (or absent).
+      const radius: SampMap[string] = m.params.radius;
+      return { radius };
+    });
+    await using script = await connect(lockfile);
+    const sent = await script.notifyAll("coord.pointAt.sky", {
+      ra: "83.63",
+      dec: "22.01",
+      radius: "0.5",
+      "x-samp.frame": ["icrs"],
+    });
+    assert.deepEqual(sent, [viewer.id]);
+    await waitFor(() => got.length === 1);
+    assert.deepEqual(got[0], {
+      ra: "83.63",
+      dec: "22.01",
+      radius: "0.5",
+      "x-samp.frame": ["icrs"],
+    });
+    const r = await script.request(viewer.id, "coord.pointAt.sky", {
+      ra: "1",
+      dec: "2",
+      radius: "3",
+    });
+    assert.deepEqual(r, { radius: "3" });
+  }));
+
+Deno.test("params left undefined (optional or extra) are dropped, not refused, by every send method", () =>
+  withHub(async (_hub, lockfile) => {
+    await using viewer = await connect(lockfile, { name: "topcat" });
+    const got: SampMap[] = [];
+    await viewer.on("table.load.votable", (m) => {
+      got.push({ ...m.params });
+      return {};
+    });
+    await using script = await connect(lockfile);
+    const name: string | undefined = undefined;
+    const extra: string | undefined = undefined;
+    const params = { url: "file://localhost/t.vot", name, "x-note": extra };
+    await script.notify(viewer.id, "table.load.votable", params);
+    await script.notifyAll("table.load.votable", params);
+    await script.request(viewer.id, "table.load.votable", params, { timeout: 10 });
+    await waitFor(() => got.length === 3);
+    for (const p of got) assert.deepEqual(p, { url: "file://localhost/t.vot" });
   }));
 
 Deno.test("a client that is not callable can still call, through callAndWait", () =>

@@ -11,9 +11,17 @@ import { bestMatch, isMTypePattern } from "../mtype.ts";
 import type { ErrorInfo, Message, Response, ResponseStatus, SampMap, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import type { CallbackHandler, HubConnection } from "./connection.ts";
-import type { ParamsOf, ResultOf } from "./mtypes.ts";
+import type { ExtraParams, ParamsOf, ReceivedParams, ResultOf } from "./mtypes.ts";
 import { type ConnectOptions, connectStandard } from "./standard_transport.ts";
 import { ClientTracker } from "./tracker.ts";
+import {
+  isLoopbackHost,
+  NoResourceServerError,
+  type OfferedResource,
+  type OfferOptions,
+  ResourceStore,
+} from "./resources.ts";
+import { toVOTable, type VOTableOptions, type VOTableRecord } from "./votable.ts";
 
 /**
  * Options of {@linkcode SampClient.connect}.
@@ -60,8 +68,8 @@ export interface SampClientOptions extends ConnectOptions {
 export interface IncomingMessage<M extends string = string> {
   /** The MType. */
   readonly mtype: M;
-  /** `samp.params`. */
-  readonly params: ParamsOf<M>;
+  /** `samp.params`: typed for a known MType, extra keys included. */
+  readonly params: ReceivedParams<M>;
   /** The whole message map (extra keys included). */
   readonly message: Message;
   /** Public id of the sender. */
@@ -163,6 +171,92 @@ export interface ConnectionChange {
  */
 export type Matched<P extends string> = P extends "*" | `${string}.*` ? string : P;
 
+/**
+ * Options of {@linkcode SampClient.sendTable} and
+ * {@linkcode SampClient.sendImage}: who gets the data, and how long it stays
+ * served.
+ *
+ * @example
+ * ```ts
+ * import type { SendDataOptions } from "./client.ts";
+ * const options: SendDataOptions = { to: "topcat", name: "candidates", timeout: 60 };
+ * ```
+ */
+export interface SendDataOptions extends RequestOptions {
+  /**
+   * The recipient: a public id, or a name as {@linkcode ClientTracker.byName}
+   * finds it (`"topcat"`). Default: every client subscribed to the MType.
+   */
+  to?: string;
+  /** The label the recipient shows (the `name` param), also the file name in the URL. */
+  name?: string;
+  /** Sender-chosen id for later messages (`table-id` or `image-id`). */
+  id?: string;
+  /**
+   * Send a notification: no reply is awaited. Default: a call, whose reply
+   * says whether the recipient loaded the data.
+   */
+  notify?: boolean;
+  /**
+   * Seconds the data stays served once the recipients have replied (or the
+   * timeout passed): default 60, for tools that fetch again. For a
+   * notification, seconds after sending: default until the client closes
+   * (or the resource is revoked).
+   */
+  keep?: number;
+}
+
+/**
+ * Options of {@linkcode SampClient.sendTable}: the delivery, plus the
+ * VOTable's columns and description (its `name` is the table's name too).
+ *
+ * @example
+ * ```ts
+ * import type { SendTableOptions } from "./client.ts";
+ * const options: SendTableOptions = {
+ *   to: "topcat",
+ *   name: "targets",
+ *   columns: [{ name: "ra", unit: "deg", ucd: "pos.eq.ra;meta.main" }],
+ * };
+ * ```
+ */
+export interface SendTableOptions extends SendDataOptions, VOTableOptions {}
+
+/**
+ * Options of {@linkcode SampClient.sendImage}.
+ *
+ * @example
+ * ```ts
+ * import type { SendImageOptions } from "./client.ts";
+ * const options: SendImageOptions = { to: "ds9", name: "m31.fits" };
+ * ```
+ */
+export interface SendImageOptions extends SendDataOptions {
+  /** The Content-Type served. Default `image/fits`. */
+  contentType?: string;
+}
+
+/**
+ * What {@linkcode SampClient.sendTable} and {@linkcode SampClient.sendImage}
+ * did.
+ *
+ * @example
+ * ```ts
+ * import type { SentData } from "./client.ts";
+ * const show = (s: SentData) => console.log(s.resource.url, s.recipients, s.missing);
+ * ```
+ */
+export interface SentData {
+  /** The served data: its URL, how often it was fetched, `revoke()`. */
+  resource: OfferedResource;
+  /** Who was sent the message (public ids). */
+  recipients: string[];
+  /** Each recipient's response, by public id (empty for a notification). */
+  replies: Map<string, Response>;
+  /** Recipients that did not reply within the timeout. */
+  missing: string[];
+}
+
 type Entry = { handler: MessageHandler; annotation: SampMap };
 type Waiter = {
   expect: Set<string> | undefined;
@@ -202,6 +296,8 @@ export class SampClient implements AsyncDisposable {
   readonly #waiters = new Map<string, Waiter>();
   readonly #statusListeners = new Set<(change: ConnectionChange) => void>();
   readonly #clients = new ClientTracker();
+  /** Data offered at URLs of the callback server. */
+  readonly #resources: ResourceStore;
   /** Callbacks being handled, so close() can let their replies go out first. */
   readonly #inFlight = new Set<Promise<void>>();
   /** msg-ids of calls being handled; true once answered by hand with reply(). */
@@ -210,6 +306,8 @@ export class SampClient implements AsyncDisposable {
   #metadata: SampMap;
   #nextTag = 1;
   #closed = false;
+  /** Settles `closed`: the client is done (closed, or its hub left for good). */
+  readonly #done = Promise.withResolvers<string>();
   #retryTimer?: ReturnType<typeof setTimeout>;
   #watchTimer?: ReturnType<typeof setInterval>;
   #syncing?: Promise<void>;
@@ -217,6 +315,7 @@ export class SampClient implements AsyncDisposable {
 
   private constructor(options: SampClientOptions) {
     this.#options = options;
+    this.#resources = options.resources ?? new ResourceStore();
     this.#metadata = {
       ...(options.name !== undefined ? { "samp.name": options.name } : {}),
       ...(options.description !== undefined
@@ -269,6 +368,27 @@ export class SampClient implements AsyncDisposable {
   /** The underlying hub connection, for the raw hub API. */
   get connection(): HubConnection {
     return this.#hub();
+  }
+
+  /**
+   * Settles when this client is done, with the reason: {@linkcode close}
+   * was called, or the hub shut down or disconnected it and `reconnect` is
+   * off (with `reconnect` on it waits for the hub to come back instead).
+   * A script that only listens awaits it to stay alive. Once asked for, the
+   * hub is pinged every 2 s, so a hub killed without a word is noticed too.
+   *
+   * @example Listen until the hub shuts down or Ctrl-C
+   * ```ts ignore
+   * import { SampClient } from "./client.ts";
+   * await using client = await SampClient.connect({ name: "listener" });
+   * await client.on("coord.pointAt.sky", (m) => console.log(m.params.ra, m.params.dec));
+   * Deno.addSignalListener("SIGINT", () => client.close());
+   * console.log(`stopped: ${await client.closed}`);
+   * ```
+   */
+  get closed(): Promise<string> {
+    if (this.#watchTimer === undefined && this.#connection && !this.#closed) this.#watch();
+    return this.#done.promise;
   }
 
   /**
@@ -337,7 +457,9 @@ export class SampClient implements AsyncDisposable {
   /**
    * Incoming messages matching `pattern`, for `for await`. A call is
    * answered with the `reply` the item carries; if the loop moves on without
-   * replying, the call is answered ok with an empty result.
+   * replying, the call is answered ok with an empty result. The loop ends
+   * when `options.signal` aborts or the client is done (see
+   * {@linkcode SampClient.closed}): closed, or its hub gone for good.
    *
    * @example
    * ```ts ignore
@@ -367,9 +489,15 @@ export class SampClient implements AsyncDisposable {
           wake?.();
         }),
     );
+    // The loop ends when the client is done (closed, or its hub gone for good).
+    let done = false;
+    this.#done.promise.then(() => {
+      done = true;
+      wake?.();
+    });
     let current: Item | undefined;
     try {
-      while (!options.signal?.aborted && !this.#closed) {
+      while (!options.signal?.aborted && !this.#closed && !done) {
         current?.reply();
         current = queue.shift();
         if (current) {
@@ -398,7 +526,7 @@ export class SampClient implements AsyncDisposable {
   notify<M extends string>(recipientId: string, mtype: M, params: ParamsOf<M>): Promise<void>;
   /** Sends a message map to one client. */
   notify(recipientId: string, message: Message): Promise<void>;
-  async notify(recipientId: string, a: string | Message, params?: SampMap): Promise<void> {
+  async notify(recipientId: string, a: string | Message, params?: ExtraParams): Promise<void> {
     return await this.#hub().notify(recipientId, toMessage(a, params));
   }
 
@@ -413,7 +541,7 @@ export class SampClient implements AsyncDisposable {
   notifyAll<M extends string>(mtype: M, params: ParamsOf<M>): Promise<string[]>;
   /** Sends a message map to every subscribed client. */
   notifyAll(message: Message): Promise<string[]>;
-  async notifyAll(a: string | Message, params?: SampMap): Promise<string[]> {
+  async notifyAll(a: string | Message, params?: ExtraParams): Promise<string[]> {
     return await this.#hub().notifyAll(toMessage(a, params));
   }
 
@@ -597,6 +725,119 @@ export class SampClient implements AsyncDisposable {
   }
 
   /**
+   * Serves `data` at an unguessable http URL on this client's callback
+   * server (loopback only), for sending in a message: recipients such as
+   * TOPCAT and DS9 fetch the URL when they handle it. It stays served until
+   * revoked (`revoke()`, `using`, `lifetime`) or the client closes; then
+   * the URL answers 404.
+   *
+   * @param data Bytes (not copied: leave them unchanged while offered) or a
+   * string (served as UTF-8).
+   * @throws {NoResourceServerError} For a Web Profile client (no server of
+   * its own), one connected with `callable: false`, or one whose callback
+   * server is not on the loopback interface: the message says which.
+   *
+   * @example
+   * ```ts ignore
+   * using res = client.offer(fitsBytes, { name: "m31.fits" });
+   * await client.call(ds9Id, "image.load.fits", { url: res.url, name: "M31" }, { timeout: 60 });
+   * ```
+   */
+  offer(data: Uint8Array | string, options: OfferOptions = {}): OfferedResource {
+    const hub = this.#hub();
+    if (hub.profile === "web") {
+      throw new NoResourceServerError(
+        "a Web Profile client has no HTTP server of its own to serve data from: connect " +
+          "through the Standard Profile (SampClient.connect's default), or put the data at a " +
+          "URL yourself and send that URL",
+      );
+    }
+    if (this.#options.callable === false) {
+      throw new NoResourceServerError(
+        "offer() serves data from the client's callback server, and this client was connected " +
+          "with callable: false (no server): connect with callable: true (the default)",
+      );
+    }
+    const host = this.#options.callbackHost ?? "127.0.0.1";
+    if (!isLoopbackHost(host)) {
+      throw new NoResourceServerError(
+        `this client's callback server listens on ${host}, and data is served only on the ` +
+          'loopback interface: connect with callbackHost "127.0.0.1" (the default)',
+      );
+    }
+    return this.#resources.offer(data, options);
+  }
+
+  /**
+   * Sends a table to TOPCAT (or any `table.load.votable` subscriber)
+   * straight from memory: writes the records as a VOTable (see
+   * `toVOTable`; a ready VOTable document, as text or bytes, is sent as
+   * it is), offers it at a URL of this client's callback server, and sends
+   * `table.load.votable` with that URL.
+   *
+   * By default it calls and waits for the replies: to `to` (an error reply
+   * throws {@linkcode SampErrorResponse}, no reply within `timeout` throws
+   * {@linkcode SampTimeoutError}), or to every subscriber (see
+   * `replies` and `missing`). The data stays served for `keep` seconds more
+   * (default 60). With `notify: true` nothing is awaited and the data stays
+   * served until `keep` seconds pass, it is revoked, or the client closes.
+   *
+   * @example
+   * ```ts ignore
+   * const rows = [{ ra: 10.6847, dec: 41.269, name: "M31" }, { ra: 83.822, dec: -5.391, name: "M42" }];
+   * await client.sendTable(rows, {
+   *   to: "topcat",
+   *   name: "targets",
+   *   columns: [
+   *     { name: "ra", unit: "deg", ucd: "pos.eq.ra;meta.main" },
+   *     { name: "dec", unit: "deg", ucd: "pos.eq.dec;meta.main" },
+   *   ],
+   *   timeout: 60,
+   * });
+   * ```
+   */
+  async sendTable(
+    table: Iterable<VOTableRecord> | string | Uint8Array,
+    options: SendTableOptions = {},
+  ): Promise<SentData> {
+    const body = typeof table === "string" || table instanceof Uint8Array
+      ? table
+      : toVOTable(table, options);
+    const resource = this.offer(body, {
+      name: withExtension(options.name ?? "table", /\.(vot|votable|xml)$/i, ".vot"),
+      contentType: "application/x-votable+xml",
+    });
+    const params: SampMap = { url: resource.url };
+    if (options.name !== undefined) params.name = options.name;
+    if (options.id !== undefined) params["table-id"] = options.id;
+    return await this.#deliver("table.load.votable", resource, params, options);
+  }
+
+  /**
+   * Sends a FITS image held in memory to DS9 or Aladin (or any
+   * `image.load.fits` subscriber): offers the bytes at a URL of this
+   * client's callback server and sends `image.load.fits`. Replies, timeouts
+   * and how long the data stays served are as for
+   * {@linkcode SampClient.sendTable}.
+   *
+   * @example
+   * ```ts ignore
+   * const fits = await Deno.readFile("m31.fits"); // or bytes made in memory
+   * await client.sendImage(fits, { to: "ds9", name: "M31", timeout: 60 });
+   * ```
+   */
+  async sendImage(image: Uint8Array, options: SendImageOptions = {}): Promise<SentData> {
+    const resource = this.offer(image, {
+      name: withExtension(options.name ?? "image", /\.(fits?|fts)(\.gz)?$/i, ".fits"),
+      contentType: options.contentType ?? "image/fits",
+    });
+    const params: SampMap = { url: resource.url };
+    if (options.name !== undefined) params.name = options.name;
+    if (options.id !== undefined) params["image-id"] = options.id;
+    return await this.#deliver("image.load.fits", resource, params, options);
+  }
+
+  /**
    * Unregisters and stops everything this client started. Safe to call twice.
    *
    * @example
@@ -607,6 +848,8 @@ export class SampClient implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#resources.clear();
+    this.#done.resolve("the client was closed");
     clearTimeout(this.#retryTimer);
     clearInterval(this.#watchTimer);
     for (const w of [...this.#waiters.values()]) w.check();
@@ -650,7 +893,8 @@ export class SampClient implements AsyncDisposable {
 
   async #join(): Promise<void> {
     const connect = this.#options.connector ?? connectStandard;
-    const connection = await connect(this.#options);
+    // The Standard Profile transport serves the offered data.
+    const connection = await connect({ ...this.#options, resources: this.#resources });
     try {
       if (this.#options.callable !== false) await connection.setCallable(this.#callbacks());
       if (Object.keys(this.#metadata).length > 0) await connection.declareMetadata(this.#metadata);
@@ -814,6 +1058,61 @@ export class SampClient implements AsyncDisposable {
     });
   }
 
+  /** A public id, or the id of the client `to` names. */
+  #recipientId(to: string): string {
+    if (this.#clients.get(to)) return to;
+    // A name that fits nobody goes to the hub as an id, which says it is not registered.
+    return this.#clients.byName(to)?.id ?? to;
+  }
+
+  /** Sends the message that carries `resource`, and decides how long it stays served. */
+  async #deliver(
+    mtype: string,
+    resource: OfferedResource,
+    params: SampMap,
+    options: SendDataOptions,
+  ): Promise<SentData> {
+    const grace = options.keep ?? 60;
+    const message: Message = { "samp.mtype": mtype, "samp.params": params };
+    const request = { timeout: options.timeout, signal: options.signal };
+    try {
+      if (options.notify) {
+        let recipients: string[];
+        if (options.to === undefined) recipients = await this.notifyAll(message);
+        else {
+          recipients = [this.#recipientId(options.to)];
+          await this.notify(recipients[0], message);
+        }
+        if (recipients.length === 0) resource.revoke(); // nobody will fetch it
+        else if (options.keep !== undefined) resource.expireIn(options.keep);
+        return { resource, recipients, replies: new Map(), missing: [] };
+      }
+      if (options.to !== undefined) {
+        const id = this.#recipientId(options.to);
+        let response: Response;
+        try {
+          response = await this.call(id, message, request);
+        } catch (e) {
+          // It may still fetch the data after its reply is overdue.
+          if (e instanceof SampTimeoutError) resource.expireIn(grace);
+          throw e;
+        }
+        resource.expireIn(grace);
+        if (response["samp.status"] === "samp.error") {
+          throw new SampErrorResponse(id, mtype, response);
+        }
+        return { resource, recipients: [id], replies: new Map([[id, response]]), missing: [] };
+      }
+      const { replies, missing } = await this.callAll(message, request);
+      if (replies.size + missing.length === 0) resource.revoke(); // nobody will fetch it
+      else resource.expireIn(grace);
+      return { resource, recipients: [...replies.keys(), ...missing], replies, missing };
+    } catch (e) {
+      if (!(e instanceof SampTimeoutError) && !(e instanceof SampErrorResponse)) resource.revoke();
+      throw e;
+    }
+  }
+
   #emit(change: ConnectionChange): void {
     for (const l of this.#statusListeners) l(change);
   }
@@ -826,7 +1125,12 @@ export class SampClient implements AsyncDisposable {
     // Stop the callback server after this callback has been answered.
     setTimeout(() => connection.abandon(), 0);
     this.#emit({ connected: false, reason });
-    if (this.#options.reconnect) this.#retry();
+    if (this.#options.reconnect) {
+      this.#retry();
+    } else {
+      clearInterval(this.#watchTimer);
+      this.#done.resolve(reason);
+    }
   }
 
   #interval(): number {
@@ -874,9 +1178,22 @@ function messageArgs(
   return typeof a === "string" ? [toMessage(a, b as SampMap), c] : [a, b as RequestOptions];
 }
 
-function toMessage(a: string | Message, params?: SampValue): Message {
+/** A file name for a URL: `name`, with `extension` added unless it matches `known`. */
+function withExtension(name: string, known: RegExp, extension: string): string {
+  return known.test(name) ? name : name + extension;
+}
+
+function toMessage(a: string | Message, params?: SampValue | ExtraParams): Message {
   if (typeof a !== "string") return a;
-  return { "samp.mtype": a, "samp.params": (params ?? {}) as SampMap };
+  if (!isSampMap((params ?? {}) as SampValue) && params !== undefined) {
+    return { "samp.mtype": a, "samp.params": params as SampMap };
+  }
+  // Optional params left undefined are dropped, as message() drops them.
+  const defined: SampMap = {};
+  for (const [k, v] of Object.entries((params ?? {}) as Record<string, SampValue | undefined>)) {
+    if (v !== undefined) defined[k] = v;
+  }
+  return { "samp.mtype": a, "samp.params": defined };
 }
 
 async function answer(run: () => unknown): Promise<Response> {

@@ -2,7 +2,8 @@
  * The Standard Profile for clients: hub calls are XML-RPC `samp.hub.*`
  * requests; callbacks arrive at a small XML-RPC server (`Deno.serve` on
  * 127.0.0.1, an ephemeral port) that answers at once and handles each
- * callback afterwards, as the standard advises.
+ * callback afterwards, as the standard advises. The same server serves the
+ * client's offered in-memory data (see `resources.ts`) under `/sampkit/data/`.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { Message, RegInfo, Response, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import { type CallbackHandler, HubConnection, type HubTransport } from "./connection.ts";
 import { type DiscoveryOptions, findHub } from "./discovery.ts";
+import { isLoopbackHost, type ResourceStore } from "./resources.ts";
 
 /**
  * Options for {@linkcode standardTransport}.
@@ -29,6 +31,12 @@ export interface StandardTransportOptions {
   callbackHost?: string;
   /** Reports errors thrown by callback handlers (default: `console.error`). */
   onError?: (error: unknown, callback: string) => void;
+  /**
+   * In-memory data to serve from the callback server (GET and HEAD under
+   * `/sampkit/data/`), when it listens on the loopback interface.
+   * {@linkcode SampClient} passes its own store.
+   */
+  resources?: ResourceStore;
 }
 
 /**
@@ -64,17 +72,21 @@ export function standardTransport(
     },
     invoke: (name, args, callOptions) => xmlrpcRequest(url, `samp.hub.${name}`, args, callOptions),
     async listen(privateKey, handler) {
-      const server = serveCallbacks(host, privateKey, handler, onError);
-      const callbackUrl = `http://${
-        host.includes(":") ? `[${host}]` : host
-      }:${server.addr.port}/xmlrpc`;
+      // Resources are served only on loopback.
+      const resources = options.resources && isLoopbackHost(host) ? options.resources : undefined;
+      const server = serveCallbacks(host, privateKey, handler, onError, resources);
+      const origin = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}`;
       try {
-        await xmlrpcRequest(url, "samp.hub.setXmlrpcCallback", [privateKey, callbackUrl]);
+        await xmlrpcRequest(url, "samp.hub.setXmlrpcCallback", [privateKey, `${origin}/xmlrpc`]);
       } catch (e) {
         await server.shutdown();
         throw e;
       }
-      return () => server.shutdown();
+      resources?.attach(origin);
+      return async () => {
+        resources?.detach(origin);
+        await server.shutdown();
+      };
     },
   };
 }
@@ -114,6 +126,7 @@ function serveCallbacks(
   privateKey: string,
   handler: CallbackHandler,
   onError: (error: unknown, callback: string) => void,
+  resources: ResourceStore | undefined,
 ): Deno.HttpServer<Deno.NetAddr> {
   const run = (name: string, f: () => void | Promise<void>) => {
     // Answer the hub at once; handle the callback afterwards.
@@ -148,7 +161,22 @@ function serveCallbacks(
         throw new SampFault(`Unknown callback ${method}: a SAMP client serves samp.client.*`);
     }
   };
-  return Deno.serve({ hostname: host, port: 0, onListen: () => {} }, createXmlRpcHandler(dispatch));
+  const xmlrpc = createXmlRpcHandler(dispatch);
+  if (!resources) {
+    return Deno.serve({ hostname: host, port: 0, onListen: () => {} }, xmlrpc);
+  }
+  const serve = (request: Request) => resources.handle(request) ?? xmlrpc(request);
+  // Bind the port of the server this one replaces (after a reconnection)
+  // when it is free, so URLs of resources already handed out keep working.
+  const port = resources.lastPort;
+  if (port !== undefined) {
+    try {
+      return Deno.serve({ hostname: host, port, onListen: () => {} }, serve);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    }
+  }
+  return Deno.serve({ hostname: host, port: 0, onListen: () => {} }, serve);
 }
 
 function check(
