@@ -501,3 +501,33 @@ Deno.test("samp_hub refuses bad Web Profile flags with exit 2", async () => {
     assert.match(out.text(), new RegExp(`samp_hub: ${args[0]}`));
   }
 });
+
+Deno.test("the Web Profile answers XML-RPC at /RPC2, where Python's xmlrpc.client (astropy's web client) posts", () =>
+  withWebHub(async (hub, web) => {
+    const std = await TestClient.register(hub.url, hub.secret);
+    // ServerProxy("http://127.0.0.1:PORT") posts to /RPC2 when the URL has no path.
+    const script = `
+import sys, xmlrpc.client
+hub = xmlrpc.client.ServerProxy(sys.argv[1].rstrip("/"))
+reg = hub.samp.webhub.register({"samp.name": "python-web"})
+hub.samp.webhub.declareMetadata(reg["samp.private-key"], {"samp.name": "python-web"})
+print(reg["samp.self-id"], " ".join(sorted(hub.samp.webhub.getRegisteredClients(reg["samp.private-key"]))))
+hub.samp.webhub.unregister(reg["samp.private-key"])
+`;
+    const out = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", script, web],
+      stdin: "null",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const [id, ...others] = new TextDecoder().decode(out.stdout).trim().split(" ");
+    assert.match(id, /^c\d+$/);
+    assert.deepEqual(others, [std.id, "hub"].sort());
+    // And the same path is not a way around the Standard Profile's rules:
+    // a GET there is refused as at "/".
+    const get = await fetch(`${web}RPC2`);
+    assert.equal(get.status, 405);
+    await get.body?.cancel();
+    await std.close();
+  }));

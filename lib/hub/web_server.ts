@@ -141,7 +141,10 @@ export function createWebHandler(
     const url = new URL(request.url);
     const path = url.pathname;
     const origin = request.headers.get("origin");
-    const ours = path === "/" || path.startsWith("/proxied/");
+    // "/RPC2" too: astropy's Python web-profile client posts there, as to
+    // the Standard Profile.
+    const rpc = path === "/" || path === "/RPC2";
+    const ours = rpc || path.startsWith("/proxied/");
 
     if (request.method === "OPTIONS") {
       if (!ours) return text(404, "not found");
@@ -157,7 +160,7 @@ export function createWebHandler(
         headers: { "content-type": type },
       });
     }
-    if (path === "/") {
+    if (rpc) {
       if (request.method !== "POST") {
         return withCors(
           text(405, "the SAMP Web Profile takes XML-RPC POSTs here", {
