@@ -39,7 +39,9 @@ export class SampFault extends Error {
 /**
  * An HTTP-level failure talking to a hub or a client: nothing SAMP-level was
  * said. `refused` is true when nothing listens at the URL (a hub or client
- * that has gone away).
+ * that has gone away); `maybeReceived` when the request went out whole and
+ * only its answer failed (cut, unreadable or late), so the other side may
+ * have acted on it.
  *
  * @example
  * ```ts
@@ -58,6 +60,11 @@ export class TransportError extends Error {
   readonly refused: boolean;
   /** True when no answer came in the time allowed (the request may have arrived). */
   readonly timedOut: boolean;
+  /**
+   * True when the server may have received the whole request: it was sent,
+   * and then the answer was cut, could not be read or did not come in time.
+   */
+  readonly maybeReceived: boolean;
 
   /**
    * Makes a transport error.
@@ -71,7 +78,7 @@ export class TransportError extends Error {
   constructor(
     message: string,
     url: string,
-    flags: { refused?: boolean; timedOut?: boolean } = {},
+    flags: { refused?: boolean; timedOut?: boolean; maybeReceived?: boolean } = {},
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -79,6 +86,7 @@ export class TransportError extends Error {
     this.url = url;
     this.refused = flags.refused ?? false;
     this.timedOut = flags.timedOut ?? false;
+    this.maybeReceived = flags.maybeReceived ?? false;
   }
 }
 

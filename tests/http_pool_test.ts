@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import {
   createHttpPool,
+  HttpClosedError,
   type HttpPool,
+  HttpPoolClosedError,
   type HttpPoolOptions,
   HttpProtocolError,
   HttpTimeoutError,
@@ -286,6 +288,124 @@ Deno.test("interim 100 Continue answers are skipped", async () => {
   });
 });
 
+// What real SAMP peers write. SAOImage DS9 8.4's Tcl XML-RPC server ends
+// every line with a bare LF, counts Content-length in characters, sends no
+// Connection header and closes the connection after each answer; JSAMP's
+// server answers HTTP/1.0 with CRLF; Python's http.server (astropy) HTTP/1.0,
+// CRLF, `Content-length`, then close. RFC 9112 §2.2 lets a recipient take a
+// bare LF for a line end; §5.2 tells it to read obs-fold as a space.
+
+const DS9_BODY = `<?xml version="1.0"?>\n<methodResponse>\n  <params>\n  <param>\n` +
+  `  <value></value>\n  </param>\n  </params>\n</methodResponse>\n`;
+
+/** An answer exactly as DS9 8.4 writes it (lines end with LF only). */
+function ds9Answer(body = DS9_BODY): string {
+  return `HTTP/1.1 200 OK\nContent-Type: text/xml\nContent-length: ${body.length}\n` +
+    `Access-Control-Allow-Origin: *\n\n${body}`;
+}
+
+Deno.test("LF-only answers as SAOImage DS9 writes them are read, one connection each", async () => {
+  await withPool(async (conn) => {
+    await write(conn, ds9Answer());
+    return false; // DS9 closes after each answer, though it says HTTP/1.1
+  }, async (server, pool) => {
+    for (let i = 0; i < 5; i++) {
+      const r = await pool.post(server.url, `call ${i}`);
+      assertEquals([r.status, r.statusText, r.body], [200, "OK", DS9_BODY]);
+    }
+    // Each request reached the server once (a reused connection DS9 had
+    // closed is retried on a new one, and that request never reached it).
+    assertEquals(server.requests.map((r) => r.body), [0, 1, 2, 3, 4].map((i) => `call ${i}`));
+    await waitFor(() => pool.idle === 0, 2000, "the closed connections to leave the pool");
+  });
+});
+
+Deno.test("LF and CRLF mixed: in the head, chunk-size lines, chunk ends and trailers", async () => {
+  await withPool(async (conn) => {
+    await write(
+      conn,
+      "HTTP/1.1 200 OK\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\n\r\n" +
+        "5\nhello\r\n7;ext=1\r\n, world\n0\nX-Trailer: yes\r\nX-Other: too\n\n",
+    );
+    return true;
+  }, async (server, pool) => {
+    assertEquals((await pool.post(server.url, "a")).body, "hello, world");
+    assertEquals((await pool.post(server.url, "b")).body, "hello, world");
+    assertEquals(server.accepted, 1, "the chunked answer left the connection reusable");
+  });
+});
+
+Deno.test("a head ending CRLF then LF, or LF then CRLF, ends there", async () => {
+  await withPool(async (conn, req) => {
+    await write(
+      conn,
+      req.body === "crlf-lf"
+        ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\nhi"
+        : "HTTP/1.1 200 OK\nContent-Length: 2\n\r\nhi",
+    );
+    return true;
+  }, async (server, pool) => {
+    assertEquals((await pool.post(server.url, "crlf-lf")).body, "hi");
+    assertEquals((await pool.post(server.url, "lf-crlf")).body, "hi");
+    assertEquals(server.accepted, 1);
+  });
+});
+
+Deno.test("a head split across reads at every byte is found (LF-only and CRLF)", async () => {
+  const answers = [ds9Answer("ok"), ok("ok")];
+  await withPool(async (conn, req) => {
+    // One byte per write, each flushed (no delay on the socket).
+    const bytes = enc.encode(answers[Number(req.body)]);
+    for (let i = 0; i < bytes.length; i++) await write(conn, bytes.subarray(i, i + 1));
+    return false;
+  }, async (server, pool) => {
+    assertEquals((await pool.post(server.url, "0")).body, "ok");
+    assertEquals((await pool.post(server.url, "1")).body, "ok");
+  });
+});
+
+Deno.test("HTTP/1.0 close-delimited answers and status lines without a reason phrase", async () => {
+  const answers: Record<string, string> = {
+    "lf-eof": "HTTP/1.0 200 OK\nServer: Tcl\n\nto the end",
+    "no-reason": "HTTP/1.0 200\r\nContent-Type: text/xml\r\n\r\nto the end",
+    "empty-reason": "HTTP/1.1 200 \nContent-Length: 10\n\nto the end",
+    "jsamp": "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 10\r\n\r\nto the end",
+    "python": "HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.12.3\r\n" +
+      "Date: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-type: text/xml\r\nContent-length: 10\r\n\r\n" +
+      "to the end",
+  };
+  await withPool(async (conn, req) => {
+    await write(conn, answers[req.body]);
+    return false;
+  }, async (server, pool) => {
+    for (const name of Object.keys(answers)) {
+      const r = await pool.post(server.url, name);
+      assertEquals([r.status, r.body], [200, "to the end"], name);
+      assertEquals(r.statusText, name === "no-reason" || name === "empty-reason" ? "" : "OK", name);
+    }
+    assertEquals(pool.idle, 0);
+  });
+});
+
+Deno.test("header names in any case, space before the colon, and obs-fold lines are read", async () => {
+  await withPool(async (conn, req) => {
+    await write(
+      conn,
+      req.body === "fold"
+        // The folded value is "chunked": obs-fold reads as one space (RFC 9112 §5.2).
+        ? "HTTP/1.1 200 OK\r\nX-Note: one\r\n two\r\nTRANSFER-ENCODING:\r\n\tchunked\r\n\r\n" +
+          "2\r\nhi\r\n0\r\n\r\n"
+        : "HTTP/1.1 200 OK\nCONTENT-LENGTH : 2\ncOnNeCtIoN: Keep-Alive\n\nhi",
+    );
+    return true;
+  }, async (server, pool) => {
+    assertEquals((await pool.post(server.url, "fold")).body, "hi");
+    assertEquals((await pool.post(server.url, "case")).body, "hi");
+    assertEquals((await pool.post(server.url, "fold")).body, "hi");
+    assertEquals(server.accepted, 1);
+  });
+});
+
 Deno.test("an idle connection the server closes leaves the pool at once", async () => {
   await withPool(async (conn) => {
     await write(conn, ok("once"));
@@ -313,10 +433,32 @@ Deno.test("a reused connection dropped before any answer is sent again once, on 
 
 Deno.test("a new connection dropped before any answer fails: only reused ones are retried", async () => {
   await withPool(() => Promise.resolve(false), async (server, pool) => {
-    const e = await assertRejects(() => pool.post(server.url, "a"), HttpProtocolError);
+    const e = await assertRejects(() => pool.post(server.url, "a"), HttpClosedError);
     assert(/closed the connection before answering/.test(e.message), e.message);
+    assert(!e.partial);
     assertEquals(server.requests.length, 1);
   });
+});
+
+Deno.test("a connection reset after the request was read is an HttpClosedError, not a runtime error", async () => {
+  // The server reads part of the request only, then closes: its kernel resets the connection.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.read(new Uint8Array(8));
+    await new Promise((r) => setTimeout(r, 20)); // the whole request has arrived by now
+    conn.close();
+  })();
+  const pool = createHttpPool();
+  try {
+    const url = `http://127.0.0.1:${listener.addr.port}/`;
+    const e = await assertRejects(() => pool.post(url, "x".repeat(1000)), HttpClosedError);
+    assert(!e.partial && /before answering/.test(e.message), e.message);
+  } finally {
+    pool.close();
+    await served;
+    listener.close();
+  }
 });
 
 Deno.test("a connection cut in the middle of the answer fails without a retry", async () => {
@@ -329,8 +471,9 @@ Deno.test("a connection cut in the middle of the answer fails without a retry", 
     return false;
   }, async (server, pool) => {
     await pool.post(server.url, "a");
-    const e = await assertRejects(() => pool.post(server.url, "b"), HttpProtocolError);
+    const e = await assertRejects(() => pool.post(server.url, "b"), HttpClosedError);
     assert(/middle of the answer/.test(e.message), e.message);
+    assert(e.partial);
     assertEquals(server.requests.length, 2);
   });
 });
@@ -367,6 +510,13 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
     lengths: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
     coding: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
     chunk: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    // Bare LF is a line end; the rest of what is wrong stays wrong.
+    "lf-status": "HTTP/1.1 OK\nContent-Length: 0\n\n",
+    "lf-header": "HTTP/1.1 200 OK\nno colon here\n\n",
+    "lf-name": "HTTP/1.1 200 OK\n: no name\n\n",
+    "lf-list": "HTTP/1.1 200 OK\nContent-Length: 2, 3\n\nab",
+    "lf-chunk-end": "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nabc\n0\n\n",
+    garbage: "SAMP says yes\n\nthanks\n",
   };
   const expected: Record<string, RegExp> = {
     status: /not an HTTP\/1.x status line/,
@@ -375,6 +525,12 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
     lengths: /two different Content-Length/,
     coding: /unsupported Transfer-Encoding/,
     chunk: /bad chunk size line/,
+    "lf-status": /not an HTTP\/1.x status line/,
+    "lf-header": /malformed header line "no colon here"/,
+    "lf-name": /malformed header line/,
+    "lf-list": /bad Content-Length "2, 3"/,
+    "lf-chunk-end": /not followed by a line break/,
+    garbage: /not an HTTP\/1.x status line: "SAMP says yes"/,
   };
   await withPool(async (conn, req) => {
     await write(conn, answers[req.body]);
@@ -383,6 +539,7 @@ Deno.test("malformed answers fail with a message naming what is wrong", async ()
     for (const [name, re] of Object.entries(expected)) {
       const e = await assertRejects(() => pool.post(server.url, name), HttpProtocolError);
       assert(re.test(e.message), `${name}: ${e.message}`);
+      assert(!(e instanceof HttpClosedError), name);
     }
   });
 });
@@ -420,9 +577,30 @@ Deno.test("timeoutMs ends a request that gets no answer, closing its connection"
     const took = performance.now() - t0;
     assert.ok(took >= 95 && took < 1000, `timed out after ${took} ms`);
     assert.match(e.message, /no answer within 100 ms/);
+    assert.ok(e.requestSent);
     await waitFor(ended, 2000, "the server to see the connection end");
     assertEquals(pool.idle, 0);
   });
+});
+
+Deno.test("a timeout while the request is still being written says it was not sent", async () => {
+  // The server accepts and never reads: a request bigger than the socket buffers cannot go out.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const pool = createHttpPool();
+  try {
+    const url = `http://127.0.0.1:${listener.addr.port}/`;
+    const e = await assertRejects(
+      () => pool.post(url, "x".repeat(32 * 1024 * 1024), { timeoutMs: 200 }),
+      HttpTimeoutError,
+    );
+    assert.ok(!e.requestSent, e.message);
+    assert.match(e.message, /could not connect and send the request within 200 ms/);
+  } finally {
+    pool.close();
+    (await accepted).close();
+    listener.close();
+  }
 });
 
 Deno.test("a refused connection is Deno's ConnectionRefused", async () => {
@@ -458,7 +636,7 @@ Deno.test("idle connections are capped per origin; close() ends them and later p
     pool.close();
     assertEquals(pool.idle, 0);
     await waitFor(() => server.closedByPeer === 6, 2000, "every connection closed");
-    await assertRejects(() => pool.post(server.url, "late"), HttpProtocolError, "closed");
+    await assertRejects(() => pool.post(server.url, "late"), HttpPoolClosedError, "closed");
   }, { maxIdlePerOrigin: 3 });
 });
 
@@ -473,6 +651,12 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
         conn,
         `HTTP/1.1 200 OK\r\nX-Pad: ${"x".repeat(70_000)}\r\nContent-Length: 0\r\n\r\n`,
       );
+    } else if (req.body.includes("garbage")) {
+      await write(conn, "SAMP says yes\n\nthanks\n");
+      return false;
+    } else if (req.body.includes("ds9")) {
+      await write(conn, ds9Answer(encodeResponse("ds9")));
+      return false;
     } else await write(conn, ok(encodeResponse({ a: "1" })));
     return true;
   }, async (server, pool) => {
@@ -487,11 +671,13 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
       TransportError,
     );
     assert(/HTTP 500 Oops/.test(http.message), http.message);
+    assert(!http.maybeReceived, "an HTTP error status is an answer: the server did not take it");
     const slow = await assertRejects(
       () => xmlrpcRequest(server.url, "m.slow", [], { pool, timeoutMs: 100 }),
       TransportError,
     );
     assert(slow.timedOut && /within 100 ms/.test(slow.message), slow.message);
+    assert(slow.maybeReceived, "a request that went out and timed out may have arrived");
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const dead = `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`;
     l.close();
@@ -499,17 +685,27 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
       () => xmlrpcRequest(dead, "m.ok", [], { pool }),
       TransportError,
     );
-    assert(refused.refused, refused.message);
+    assert(refused.refused && !refused.maybeReceived, refused.message);
     const long = await assertRejects(
       () => xmlrpcRequest(server.url, "m.ok", [], { pool, maxResponseBytes: 20 }),
       TransportError,
     );
     assert(/more than 20 bytes: the answer was cut off/.test(long.message), long.message);
+    assert(long.maybeReceived);
     // A header over the pool's own limit is a malformed answer, not a long body.
     const head = await assertRejects(
       () => xmlrpcRequest(server.url, "m.bighead", [], { pool }),
       TransportError,
     );
     assert(/header is longer than 65536 bytes/.test(head.message), head.message);
+    assert(head.maybeReceived && head.cause instanceof HttpProtocolError);
+    // Garbage after the whole request was read: it may have arrived.
+    const junk = await assertRejects(
+      () => xmlrpcRequest(server.url, "m.garbage", [], { pool }),
+      TransportError,
+    );
+    assert(junk.maybeReceived && /could not read the answer/.test(junk.message), junk.message);
+    // An answer in LF-only lines, as DS9 writes it, is read.
+    assertEquals(await xmlrpcRequest(server.url, "m.ds9", [], { pool }), "ds9");
   });
 });

@@ -47,7 +47,10 @@ export interface Delivery {
  * A callback could not be delivered. `unreachable` means the client's
  * endpoint is gone (connection refused), so the hub unregisters the client.
  * `maybeDelivered` means the client may have received it all the same (the
- * request timed out), so the hub does not answer a call on its behalf.
+ * request went out whole and only its answer failed: cut, unreadable or
+ * late), so the hub does not answer a call on its behalf: the call stays
+ * pending until the client replies, leaves, or the call times out. Such
+ * failures are reported once per client at full weight, then as `repeated`.
  *
  * @example
  * ```ts
@@ -155,7 +158,16 @@ export type HubActivity =
     msgId?: string;
   }
   | { kind: "reply"; msgId: string; responder: string; sender: string; status: string }
-  | { kind: "delivery-failed"; recipient: string; callback: string; error: string }
+  | {
+    kind: "delivery-failed";
+    recipient: string;
+    callback: string;
+    error: string;
+    /** The callback may have arrived (see {@linkcode DeliveryError}): a call stays pending. */
+    maybeDelivered?: boolean;
+    /** An earlier maybe-delivered failure of this recipient was reported already. */
+    repeated?: boolean;
+  }
   | { kind: "sync-timeout"; msgId: string; sender: string; recipient: string; seconds: number };
 
 /**
@@ -246,6 +258,8 @@ interface ClientRecord extends ClientInfo {
   /** msg-ids of calls this client made and awaits. */
   callsOut: Set<string>;
   registered: boolean;
+  /** A maybe-delivered failure of a callback to it was reported (later ones are `repeated`). */
+  answerFailureReported: boolean;
 }
 
 interface PendingCall {
@@ -1054,6 +1068,7 @@ export class HubCore {
       callsIn: new Set(),
       callsOut: new Set(),
       registered: true,
+      answerFailureReported: false,
     };
   }
 
@@ -1193,6 +1208,8 @@ export class HubCore {
     this.#deliver(recipient, (d) => d.call(sender.id, msgId, msg), (e) => {
       this.#deliveryFailed(recipient, "receiveCall", e);
       // The recipient never got the call: answer the sender now instead of never.
+      // If it may have got it, its own reply (or its leaving, or the call's
+      // timeout) ends the call: an answer made up here could race its reply.
       const maybeDelivered = e instanceof DeliveryError && e.maybeDelivered;
       if (!maybeDelivered && this.#pending.get(msgId) === call) {
         this.#forget(msgId);
@@ -1369,11 +1386,18 @@ export class HubCore {
   }
 
   #deliveryFailed(client: ClientRecord, callback: string, error: unknown): void {
+    const maybeDelivered = error instanceof DeliveryError && error.maybeDelivered;
+    // A tool that always answers in some way the hub cannot read would
+    // otherwise fill the log: one full report per client, then `repeated`.
+    const repeated = maybeDelivered && client.answerFailureReported;
+    if (maybeDelivered) client.answerFailureReported = true;
     this.#onActivity?.({
       kind: "delivery-failed",
       recipient: client.id,
       callback,
       error: errorText(error),
+      maybeDelivered,
+      repeated,
     });
     if (error instanceof DeliveryError && error.unreachable && client.registered) {
       this.#remove(client, `callback endpoint unreachable: ${error.message}`);

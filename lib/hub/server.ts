@@ -446,7 +446,17 @@ function logActivity(log: Logger, a: HubActivity): void {
     case "reply":
       return log.debug(`reply ${a.responder} -> ${a.sender} ${a.msgId}: ${a.status}`);
     case "delivery-failed":
-      return log.warn(`could not deliver ${a.callback} to ${a.recipient}: ${a.error}`);
+      if (!a.maybeDelivered) {
+        return log.warn(`could not deliver ${a.callback} to ${a.recipient}: ${a.error}`);
+      }
+      // It may have arrived: calls wait for the recipient's own reply.
+      if (a.repeated) return log.debug(`${a.callback} to ${a.recipient}: ${a.error}`);
+      return log.warn(
+        `${a.callback} to ${a.recipient} went out, but its answer failed: ${a.error}. ` +
+          `It may have arrived, so a call waits for ${a.recipient}'s own reply (or its ` +
+          `leaving, or the call's timeout); further such failures of ${a.recipient} are ` +
+          `logged at debug level`,
+      );
     case "sync-timeout":
       return log.warn(
         `callAndWait ${a.msgId} from ${a.sender} to ${a.recipient} timed out after ${a.seconds} s`,

@@ -10,7 +10,7 @@
 
 import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
-import { createHttpPool } from "../transport/http_pool.ts";
+import { createHttpPool, HttpClosedError } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
@@ -181,7 +181,7 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
           pool,
         });
       } catch (e) {
-        throw toDeliveryError(e, url);
+        throw await toDeliveryError(e, url);
       }
     };
     return {
@@ -256,11 +256,27 @@ function arity(method: string, names: string[], got: number): SampFault {
   );
 }
 
-function toDeliveryError(e: unknown, url: string): DeliveryError {
+/**
+ * What a failed callback means for the hub. Refused: the client is gone.
+ * Sent whole, then the answer failed (cut, unreadable, too long, late): it
+ * may have arrived, so nobody answers for the client; but when the
+ * connection was closed without a complete answer and the endpoint now
+ * refuses connections, the client died with it (a killed process) and is
+ * gone. Anything else (an HTTP error status, a fault, a failure before the
+ * request was written) means the client did not take it.
+ */
+async function toDeliveryError(e: unknown, url: string): Promise<DeliveryError> {
   if (e instanceof TransportError) {
+    if (e.maybeReceived && e.cause instanceof HttpClosedError && await refusesConnections(url)) {
+      return new DeliveryError(
+        `${e.message}; and ${url} now refuses connections (nothing listens there any more)`,
+        { unreachable: true },
+        { cause: e },
+      );
+    }
     return new DeliveryError(e.message, {
       unreachable: e.refused,
-      maybeDelivered: e.timedOut,
+      maybeDelivered: e.maybeReceived,
     }, { cause: e });
   }
   if (e instanceof SampFault) {
@@ -273,6 +289,30 @@ function toDeliveryError(e: unknown, url: string): DeliveryError {
     cause: e,
   });
 }
+
+/** Whether nothing listens at `url`'s port now (a connection attempt is refused). */
+async function refusesConnections(url: string): Promise<boolean> {
+  const u = new URL(url);
+  const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), PROBE_TIMEOUT_MS);
+  try {
+    const conn = await Deno.connect({
+      hostname,
+      port: u.port ? Number(u.port) : 80,
+      signal: abort.signal,
+    });
+    conn.close();
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.ConnectionRefused;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Longest wait for the connection that tells whether a client's endpoint still listens. */
+const PROBE_TIMEOUT_MS = 2000;
 
 /** Compares two strings in time that depends only on their lengths. */
 function timingSafeEqual(a: string, b: string): boolean {

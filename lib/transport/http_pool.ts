@@ -10,17 +10,43 @@
  *
  * What it does: `Content-Length` request bodies (JSAMP needs them); responses
  * framed by `Content-Length`, chunked, or the end of the connection; HTTP/1.0
- * servers (astropy's); interim 1xx responses; a cap on the response size;
- * abort through an `AbortSignal`. Idle connections keep a read pending, so
- * one the server closes leaves the pool at once; a request that finds its
+ * servers (astropy's, JSAMP's); interim 1xx responses; a cap on the response
+ * size; abort through an `AbortSignal`. Idle connections keep a read pending,
+ * so one the server closes leaves the pool at once; a request that finds its
  * reused connection closed before any byte of the answer is sent again once
  * on a new connection, as browsers do.
+ *
+ * Strict in what it sends (CRLF, exact lengths), liberal in what it reads, as
+ * RFC 9112 lets a recipient be: a bare LF ends a line anywhere a CRLF does
+ * (SAOImage DS9 writes LF only), in the head, chunk-size lines, chunk ends and
+ * trailers; a status line may lack its reason phrase; header names are read in
+ * any case, with any space before the colon dropped; an obs-fold line
+ * continues the previous field as one space. The limits stay (64 KiB of head,
+ * `maxResponseBytes` of body), and anything else malformed fails.
+ *
+ * Errors say how far the request got (see `./_http_errors.ts`): every
+ * {@linkcode HttpProtocolError} comes after the request was written whole.
  *
  * @module
  */
 
 import { concatBytes } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
+import {
+  HttpClosedError,
+  HttpPoolClosedError,
+  HttpProtocolError,
+  HttpTimeoutError,
+  HttpTooLargeError,
+} from "./_http_errors.ts";
+
+export {
+  HttpClosedError,
+  HttpPoolClosedError,
+  HttpProtocolError,
+  HttpTimeoutError,
+  HttpTooLargeError,
+};
 
 /**
  * Options of {@linkcode createHttpPool}.
@@ -109,57 +135,13 @@ export interface HttpPool {
   close(): void;
 }
 
-/**
- * Thrown by {@linkcode HttpPool.post} for a malformed or oversized answer,
- * or a connection that ended before the answer did.
- *
- * @example
- * ```ts
- * import { HttpProtocolError } from "./http_pool.ts";
- * const e = new HttpProtocolError("bad status line");
- * console.assert(e.name === "HttpProtocolError");
- * ```
- */
-export class HttpProtocolError extends Error {
-  /** The error's name, for messages. */
-  override name = "HttpProtocolError";
-}
-
-/**
- * Thrown by {@linkcode HttpPool.post} for an answer whose body is longer
- * than `maxResponseBytes`.
- *
- * @example
- * ```ts
- * import { HttpProtocolError, HttpTooLargeError } from "./http_pool.ts";
- * const e = new HttpTooLargeError("the answer is longer than 10 bytes");
- * console.assert(e instanceof HttpProtocolError && e.name === "HttpTooLargeError");
- * ```
- */
-export class HttpTooLargeError extends HttpProtocolError {
-  /** The error's name, for messages. */
-  override name = "HttpTooLargeError";
-}
-
-/**
- * Thrown by {@linkcode HttpPool.post} when its `timeoutMs` passed first.
- *
- * @example
- * ```ts
- * import { HttpTimeoutError } from "./http_pool.ts";
- * const e = new HttpTimeoutError("no answer within 10 ms");
- * console.assert(e.name === "HttpTimeoutError");
- * ```
- */
-export class HttpTimeoutError extends Error {
-  /** The error's name, for messages. */
-  override name = "HttpTimeoutError";
-}
-
 const INITIAL_BUFFER = 4096;
 const KEEP_BUFFER = 65536;
 const MAX_HEAD = 65536;
-const CRLF2 = [13, 10, 13, 10];
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const HTAB = 9;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -322,7 +304,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     };
     if (closed) {
       destroy(c);
-      throw new HttpProtocolError("the HTTP pool was closed");
+      throw new HttpPoolClosedError("the HTTP pool was closed");
     }
     open.add(c);
     return c;
@@ -356,7 +338,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     body: string,
     opts: HttpPostOptions = {},
   ): Promise<HttpPostResponse> {
-    if (closed) throw new HttpProtocolError("the HTTP pool was closed");
+    if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
     const { hostname, port, origin, head: headStart } = target(url);
     const bodyBytes = encoder.encode(body);
     const head = `${headStart}${bodyBytes.length}\r\n\r\n`;
@@ -372,6 +354,8 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     let current: Conn | undefined;
     let connecting: AbortController | undefined;
     let timedOut = false;
+    /** Whether the current attempt has written the whole request. */
+    let sent = false;
     const end = () => {
       if (current) destroy(current);
       connecting?.abort();
@@ -382,13 +366,22 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     });
     signal?.addEventListener("abort", end, { once: true });
     const failure = (e: unknown) => {
-      if (timedOut) return new HttpTimeoutError(`no answer within ${timeoutMs} ms`, { cause: e });
+      if (timedOut) {
+        return new HttpTimeoutError(
+          sent
+            ? `no answer within ${timeoutMs} ms`
+            : `could not connect and send the request within ${timeoutMs} ms`,
+          sent,
+          { cause: e },
+        );
+      }
       if (signal?.aborted) return signal.reason;
-      if (closed) return new HttpProtocolError("the HTTP pool was closed", { cause: e });
+      if (closed) return new HttpPoolClosedError("the HTTP pool was closed", { cause: e });
       return e;
     };
     try {
       for (let attempt = 0;; attempt++) {
+        sent = false;
         const reused = attempt === 0 ? takeIdle(origin) : undefined;
         if (reused) {
           current = reused;
@@ -410,6 +403,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
         let answered = false;
         try {
           await writeAll(c.tcp, request);
+          sent = true;
           const response = await readResponse(c, max, () => answered = true);
           c.uses++;
           current = undefined;
@@ -423,7 +417,18 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           if (f !== e) throw f;
           // A kept-alive connection the server dropped just as we reused it:
           // nothing of the answer came, so the request is sent again, once.
-          if (reused && !answered && !(e instanceof HttpProtocolError && !isEarlyEof(e))) continue;
+          const dropped = e instanceof HttpClosedError || !(e instanceof HttpProtocolError);
+          if (reused && !answered && dropped) continue;
+          // Reset while we read: the request went out, the answer did not come.
+          if (sent && isConnectionLoss(e)) {
+            throw new HttpClosedError(
+              `the server reset the connection ${
+                answered ? "in the middle of the answer" : "before answering"
+              } (${(e as Error).message})`,
+              answered,
+              { cause: e },
+            );
+          }
           throw e;
         }
       }
@@ -453,10 +458,13 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   };
 }
 
-const EARLY_EOF = "the server closed the connection before answering";
-
-function isEarlyEof(e: HttpProtocolError): boolean {
-  return e.message === EARLY_EOF;
+/** Whether `e` is the runtime's word for a connection the peer ended. */
+function isConnectionLoss(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset ||
+    e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.UnexpectedEof ||
+    e instanceof Deno.errors.NotConnected;
 }
 
 async function writeAll(tcp: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
@@ -495,16 +503,19 @@ async function fill(c: Conn, limit: number): Promise<boolean> {
   return true;
 }
 
-function indexOfSeq(buf: Uint8Array, from: number, to: number, seq: number[]): number {
-  const first = seq[0];
-  for (
-    let i = buf.indexOf(first, from);
-    i >= 0 && i + seq.length <= to;
-    i = buf.indexOf(first, i + 1)
-  ) {
-    let j = 1;
-    while (j < seq.length && buf[i + j] === seq[j]) j++;
-    if (j === seq.length) return i;
+/**
+ * Where the head in `buf[from..to)` ends: the index of the LF that ends its
+ * last line, when an empty line (LF or CRLF) follows it; -1 if none is there
+ * yet. Only LFs are visited (by the native `indexOf`), not every byte.
+ */
+function headEnd(buf: Uint8Array, from: number, to: number): number {
+  for (let i = buf.indexOf(LF, from); i >= 0 && i + 1 < to; i = buf.indexOf(LF, i + 1)) {
+    const next = buf[i + 1];
+    if (next === LF) return i;
+    if (next === CR) {
+      if (i + 2 >= to) return -1;
+      if (buf[i + 2] === LF) return i;
+    }
   }
   return -1;
 }
@@ -547,10 +558,11 @@ async function readResponse(
 async function readHead(c: Conn, onFirstByte: () => void): Promise<Head> {
   let scanned = c.start;
   for (;;) {
-    const at = indexOfSeq(c.buf, Math.max(c.start, scanned - 3), c.end, CRLF2);
+    // A blank line may straddle the last read: look again from 2 bytes back.
+    const at = headEnd(c.buf, Math.max(c.start, scanned - 2), c.end);
     if (at >= 0) {
       const text = decoder.decode(c.buf.subarray(c.start, at));
-      c.start = at + 4;
+      c.start = at + (c.buf[at + 1] === LF ? 2 : 3);
       return parseHead(text);
     }
     scanned = c.end;
@@ -558,70 +570,110 @@ async function readHead(c: Conn, onFirstByte: () => void): Promise<Head> {
       throw new HttpProtocolError(`the answer's header is longer than ${MAX_HEAD} bytes`);
     }
     if (!await fill(c, MAX_HEAD + 4)) {
-      throw new HttpProtocolError(
-        c.end > c.start
+      const partial = c.end > c.start;
+      throw new HttpClosedError(
+        partial
           ? "the server closed the connection in the middle of the header"
-          : EARLY_EOF,
+          : "the server closed the connection before answering",
+        partial,
       );
     }
     onFirstByte();
   }
 }
 
+/** An HTTP/1.x status line; the reason phrase may be missing or empty. */
+const STATUS_LINE = /^HTTP\/1\.(\d) +(\d{3})(?:[ \t](.*))?$/;
+
+/** Parses a head whose lines end with LF or CRLF (the final line break excluded). */
 function parseHead(text: string): Head {
-  const lines = text.split("\r\n");
-  const m = /^HTTP\/1\.(\d) (\d{3})(?: (.*))?$/.exec(lines[0]);
+  const lines = text.split("\n");
+  const status = withoutCr(lines[0]);
+  const m = STATUS_LINE.exec(status);
   if (!m) {
     throw new HttpProtocolError(
-      `not an HTTP/1.x status line: ${JSON.stringify(lines[0].slice(0, 80))}`,
+      `not an HTTP/1.x status line: ${JSON.stringify(status.slice(0, 80))}`,
     );
   }
   const head: Head = {
     minor: Number(m[1]),
     status: Number(m[2]),
-    statusText: m[3] ?? "",
+    statusText: m[3]?.trim() ?? "",
     chunked: false,
     close: false,
     keepAlive: false,
   };
+  // A field is applied once its obs-fold lines, if any, have been joined to it.
+  let name = "";
+  let value = "";
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
+    const first = line.charCodeAt(0);
+    if (first === SP || first === HTAB) {
+      // obs-fold: one space in the previous field's value (RFC 9112 §5.2);
+      // before any field there is none to continue, and it is skipped (§2.2).
+      if (name) value = `${value} ${line.trim()}`.trim();
+      continue;
+    }
+    if (name) applyField(head, name, value);
     const colon = line.indexOf(":");
-    if (colon <= 0) {
-      throw new HttpProtocolError(`malformed header line ${JSON.stringify(line.slice(0, 80))}`);
+    // Space before the colon is dropped (as RFC 9112 §5.1 has a proxy do).
+    name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : "";
+    if (!name) {
+      throw new HttpProtocolError(
+        `malformed header line ${JSON.stringify(withoutCr(line).slice(0, 80))}`,
+      );
     }
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (name === "content-length") {
-      if (!/^\d{1,15}$/.test(value)) {
-        throw new HttpProtocolError(`bad Content-Length ${JSON.stringify(value)}`);
-      }
-      const n = Number(value);
-      if (head.contentLength !== undefined && head.contentLength !== n) {
-        throw new HttpProtocolError("two different Content-Length headers");
-      }
-      head.contentLength = n;
-    } else if (name === "transfer-encoding") {
-      const codings = value.toLowerCase().split(",").map((s) => s.trim());
-      if (codings.at(-1) !== "chunked") {
-        throw new HttpProtocolError(`unsupported Transfer-Encoding ${JSON.stringify(value)}`);
-      }
-      head.chunked = true;
-    } else if (name === "connection") {
-      const tokens = value.toLowerCase().split(",").map((s) => s.trim());
-      if (tokens.includes("close")) head.close = true;
-      if (tokens.includes("keep-alive")) head.keepAlive = true;
-    }
+    value = line.slice(colon + 1).trim();
   }
+  if (name) applyField(head, name, value);
   // With both, chunked framing wins and the length is ignored (RFC 9112 §6.3).
   if (head.chunked) head.contentLength = undefined;
   return head;
 }
 
+/** Records what one header field says about framing and persistence. */
+function applyField(head: Head, name: string, value: string): void {
+  if (name === "content-length") {
+    const n = contentLength(value);
+    if (head.contentLength !== undefined && head.contentLength !== n) {
+      throw new HttpProtocolError("two different Content-Length headers");
+    }
+    head.contentLength = n;
+  } else if (name === "transfer-encoding") {
+    const codings = value.toLowerCase().split(",").map((s) => s.trim());
+    if (codings.at(-1) !== "chunked") {
+      throw new HttpProtocolError(`unsupported Transfer-Encoding ${JSON.stringify(value)}`);
+    }
+    head.chunked = true;
+  } else if (name === "connection") {
+    const tokens = value.toLowerCase().split(",").map((s) => s.trim());
+    if (tokens.includes("close")) head.close = true;
+    if (tokens.includes("keep-alive")) head.keepAlive = true;
+  }
+}
+
+/** A Content-Length value: digits, or a list of one number repeated (RFC 9110 §8.6). */
+function contentLength(value: string): number {
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.length > 1 && /^\d{1,15}$/.test(parts[0]) && parts.every((p) => p === parts[0])) {
+    return Number(parts[0]);
+  }
+  throw new HttpProtocolError(`bad Content-Length ${JSON.stringify(value)}`);
+}
+
+function withoutCr(line: string): string {
+  return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+}
+
 async function readExactly(c: Conn, n: number): Promise<Uint8Array> {
   while (c.end - c.start < n) {
     if (!await fill(c, n)) {
-      throw new HttpProtocolError("the server closed the connection in the middle of the answer");
+      throw new HttpClosedError(
+        "the server closed the connection in the middle of the answer",
+        true,
+      );
     }
   }
   const out = c.buf.subarray(c.start, c.start + n);
@@ -629,17 +681,19 @@ async function readExactly(c: Conn, n: number): Promise<Uint8Array> {
   return out;
 }
 
+/** Reads one line of a chunked body (chunk size, chunk end, trailer), ended by LF or CRLF. */
 async function readLine(c: Conn): Promise<string> {
   for (;;) {
-    const at = indexOfSeq(c.buf, c.start, c.end, [13, 10]);
-    if (at >= 0) {
-      const line = decoder.decode(c.buf.subarray(c.start, at));
-      c.start = at + 2;
+    const at = c.buf.indexOf(LF, c.start);
+    if (at >= 0 && at < c.end) {
+      const end = at > c.start && c.buf[at - 1] === CR ? at - 1 : at;
+      const line = decoder.decode(c.buf.subarray(c.start, end));
+      c.start = at + 1;
       return line;
     }
     if (c.end - c.start > 4096) throw new HttpProtocolError("a chunk header line is too long");
     if (!await fill(c, 8192)) {
-      throw new HttpProtocolError("the server closed the connection in the middle of a chunk");
+      throw new HttpClosedError("the server closed the connection in the middle of a chunk", true);
     }
   }
 }
@@ -649,14 +703,16 @@ async function readChunked(c: Conn, max: number): Promise<Uint8Array> {
   let total = 0;
   for (;;) {
     const line = await readLine(c);
-    const m = /^([0-9a-fA-F]{1,12})\s*(;.*)?$/.exec(line);
+    const m = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
     if (!m) throw new HttpProtocolError(`bad chunk size line ${JSON.stringify(line.slice(0, 40))}`);
     const size = parseInt(m[1], 16);
     if (size === 0) break;
     total += size;
     if (total > max) throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
     parts.push((await readExactly(c, size)).slice());
-    if (await readLine(c) !== "") throw new HttpProtocolError("a chunk does not end with CRLF");
+    if (await readLine(c) !== "") {
+      throw new HttpProtocolError("a chunk is not followed by a line break (is its size wrong?)");
+    }
   }
   // Trailer fields, ignored, up to the empty line.
   for (let i = 0; (await readLine(c)) !== ""; i++) {

@@ -12,6 +12,7 @@
 import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
 import type { HttpPool } from "./http_pool.ts";
+import { HttpProtocolError, HttpTimeoutError, HttpTooLargeError } from "./_http_errors.ts";
 import { decodeResponse, encodeCall } from "../xmlrpc.ts";
 
 /**
@@ -54,7 +55,9 @@ const HEADERS: Record<string, string> = typeof Deno !== "undefined"
 
 /**
  * Calls an XML-RPC method and returns its result. A fault becomes a
- * {@linkcode SampFault}; an HTTP failure a {@linkcode TransportError}.
+ * {@linkcode SampFault}; an HTTP failure a {@linkcode TransportError}, whose
+ * `maybeReceived` is true when the request went out whole and only the
+ * answer failed (cut, unreadable, too long or late).
  *
  * @example
  * ```ts ignore
@@ -80,7 +83,7 @@ export async function xmlrpcRequest(
         (e as Error).message
       }`,
       url,
-      {},
+      { maybeReceived: true },
       { cause: e },
     );
   }
@@ -106,10 +109,11 @@ async function post(
         maxResponseBytes: max,
       }));
     } catch (e) {
-      const name = (e as Error)?.name;
-      if (name === "HttpTimeoutError") throw timedOut(url, method, timeoutMs, e);
+      if (e instanceof HttpTimeoutError) throw timedOut(url, method, timeoutMs, e, e.requestSent);
       if (signal?.aborted) throw signal.reason ?? e;
-      if (name === "HttpTooLargeError") throw tooLong(url, method, max);
+      if (e instanceof HttpTooLargeError) throw tooLong(url, method, max, e);
+      // Thrown only after the whole request went out.
+      if (e instanceof HttpProtocolError) throw unreadable(url, method, e);
       throw unreachable(url, e);
     }
   } else {
@@ -120,6 +124,8 @@ async function post(
       else signal.addEventListener("abort", onAbort, { once: true });
     }
     let expired = false;
+    /** Whether the answer had begun (so the request had gone out). */
+    let answered = false;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       expired = true;
       controller.abort();
@@ -132,11 +138,14 @@ async function post(
         signal: controller.signal,
       });
       ({ status, statusText } = response);
+      answered = true;
       text = await readText(response, max, url, method);
     } catch (e) {
       if (e instanceof TransportError) throw e;
-      if (expired) throw timedOut(url, method, timeoutMs, e);
+      // fetch does not tell whether a request it gave up on went out: it may have.
+      if (expired) throw timedOut(url, method, timeoutMs, e, true);
       if (signal?.aborted) throw signal.reason ?? e;
+      if (answered) throw unreadable(url, method, e);
       throw unreachable(url, e);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -154,11 +163,24 @@ function timedOut(
   method: string,
   timeoutMs: number | undefined,
   cause: unknown,
+  sent: boolean,
 ): TransportError {
   return new TransportError(
-    `no answer from ${url} to ${method} within ${timeoutMs} ms`,
+    sent
+      ? `no answer from ${url} to ${method} within ${timeoutMs} ms`
+      : `could not send ${method} to ${url} within ${timeoutMs} ms`,
     url,
-    { timedOut: true },
+    { timedOut: true, maybeReceived: sent },
+    { cause },
+  );
+}
+
+/** The request went out whole; its answer was cut short or could not be read. */
+function unreadable(url: string, method: string, cause: unknown): TransportError {
+  return new TransportError(
+    `could not read the answer of ${url} to ${method}: ${(cause as Error)?.message ?? cause}`,
+    url,
+    { maybeReceived: true },
     { cause },
   );
 }
@@ -217,9 +239,11 @@ async function readText(
   }
 }
 
-function tooLong(url: string, method: string, max: number): TransportError {
+function tooLong(url: string, method: string, max: number, cause?: unknown): TransportError {
   return new TransportError(
     `${url} answered ${method} with more than ${max} bytes: the answer was cut off`,
     url,
+    { maybeReceived: true },
+    { cause },
   );
 }
