@@ -25,6 +25,7 @@ import {
   waitForClient,
 } from "./_desktop.ts";
 import { fitsImage, votable } from "./_desktop_files.ts";
+import { readmeBlocks, userProject } from "./_readme.ts";
 
 /** How this file runs `samp` and `samp_hub`. */
 interface Commands extends AsyncDisposable {
@@ -307,6 +308,35 @@ await desktopTest(
         );
         assert.equal(r.code, 0, r.text);
         assert.match(r.stdout, /^topcat loaded file:/m, r.text);
+      },
+    );
+
+    await t.step(
+      "a script of the user's own importing @sampkit/samp (the README's) sends rows and an image from memory to topcat and ds9",
+      async () => {
+        const block = (await readmeBlocks()).find((b) => b.code.includes("client.sendTable("));
+        assert.ok(block, "the README shows sendTable");
+        const project = await userProject();
+        try {
+          await Deno.writeTextFile(`${project}/send_memory.ts`, block.code);
+          const r = await runBounded(
+            Deno.execPath(),
+            ["run", "--allow-net", "--allow-read", "--allow-env", "send_memory.ts"],
+            { env: desk.env(cmds.env), cwd: project, timeoutMs: 120_000 },
+          );
+          const text = `README.md:${block.line} (exit ${r.code})\n${r.stdout}${r.stderr}`;
+          assert.equal(r.code, 0, `${text}\n${desk.diagnostics()}`);
+          // TOPCAT fetched the table from the script's own server.
+          assert.match(
+            r.stdout,
+            /^TOPCAT fetched http:\/\/127\.0\.0\.1:\d+\/\S+ [1-9]\d* time/m,
+            text,
+          );
+        } finally {
+          await Deno.remove(project, { recursive: true });
+        }
+        const size = await samp(["send", "ds9.get", "cmd=fits size", "--to", "ds9", "--json"]);
+        assert.equal(String(okResult(size, SAMP_NAMES.ds9).value).trim(), "8 8", size.text);
       },
     );
 
