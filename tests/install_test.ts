@@ -5,11 +5,7 @@
 // package.
 
 import assert from "node:assert/strict";
-import {
-  HUB_PERMISSIONS,
-  HUB_RUNTIME_FLAGS,
-  SAMP_PERMISSIONS,
-} from "../scripts/permissions.ts";
+import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import { VERSION } from "../lib/version.ts";
 import { SampClient } from "../client.ts";
 import { childEnv, collect, ROOT, waitFor } from "./_helpers.ts";
@@ -69,7 +65,10 @@ Deno.test("installed samp_hub and samp work from a folder outside the checkout, 
         return {};
       });
       await Deno.mkdir(`${data}/tables`);
-      await Deno.writeTextFile(`${data}/tables/gal.vot`, '<?xml version="1.0"?>\n<VOTABLE version="1.4"><RESOURCE/></VOTABLE>\n');
+      await Deno.writeTextFile(
+        `${data}/tables/gal.vot`,
+        '<?xml version="1.0"?>\n<VOTABLE version="1.4"><RESOURCE/></VOTABLE>\n',
+      );
       const env = { ...installed.env, SAMP_HUB: `std-lockurl:file://${lockfile}` };
       const load = await runInstalled(installed.samp, ["load", "tables/gal.vot"], {
         cwd: data,
@@ -141,7 +140,11 @@ Deno.test("the package's lockfile holds only the npm packages its programs impor
   assert.deepEqual(Object.keys(lock.npm ?? {}).sort(), [...needed].sort());
   const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
   for (const name of ["test", "fuzz"]) {
-    assert.match(tasks[name], /--lock=tests\/deno\.lock/, `the ${name} task uses the tests' lockfile`);
+    assert.match(
+      tasks[name],
+      /--lock=tests\/deno\.lock/,
+      `the ${name} task uses the tests' lockfile`,
+    );
   }
   assert.doesNotMatch(tasks.hub, /--lock/);
 });

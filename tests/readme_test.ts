@@ -50,7 +50,7 @@ Deno.test("every README block not marked no-run runs against a hub and ends clea
   const blocks = (await readmeBlocks()).filter((b) => b.run);
   const dir = await userProject();
   const lockfile = `${dir}/test-hub.samp`;
-  await using hub = await startHub({ lockfile, page: false });
+  await using _hub = await startHub({ lockfile, page: false });
   // Stand-ins for TOPCAT and DS9, so the blocks that look for them take the
   // path that sends; like the real tools they fetch what an http URL serves.
   const loads: string[] = [];

@@ -57,7 +57,10 @@ Deno.test("the release attaches every binary compile --all builds, with SHA256SU
   const compile = await Deno.readTextFile(`${ROOT}scripts/compile.ts`);
   assert.match(compile, /`\$\{values\.out\}\/\$\{program\.name\}\$\{suffix\}\$\{exe\}`/);
   assert.match(all, /sha256sum samp_hub-\* samp-\* > SHA256SUMS/);
-  assert.match(all, /gh release create "\$GITHUB_REF_NAME" dist\/samp_hub-\* dist\/samp-\* dist\/SHA256SUMS/);
+  assert.match(
+    all,
+    /gh release create "\$GITHUB_REF_NAME" dist\/samp_hub-\* dist\/samp-\* dist\/SHA256SUMS/,
+  );
 });
 
 Deno.test("the tag the workflow demands is the version deno.json, lib/version.ts and both programs' --version give", async () => {
@@ -74,6 +77,9 @@ Deno.test("the tag the workflow demands is the version deno.json, lib/version.ts
       signal: AbortSignal.timeout(60_000),
     }).output();
     assert.equal(out.code, 0);
-    assert.match(new TextDecoder().decode(out.stdout), new RegExp(` ${VERSION.replaceAll(".", "\\.")}\\n$`));
+    assert.match(
+      new TextDecoder().decode(out.stdout),
+      new RegExp(` ${VERSION.replaceAll(".", "\\.")}\\n$`),
+    );
   }
 });
