@@ -98,7 +98,13 @@ Deno.test("deno task samp run from another folder reads relative paths from that
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["task", "--quiet", `--config=${ROOT}deno.json`, "samp", "load", "missing.vot"],
       cwd: data,
-      env: childEnv(data, { SAMP_HUB: `std-lockurl:file://${data}/none.samp` }),
+      // A user's shell: no INIT_CWD of an outer `deno task test`, which
+      // deno task would keep (as npm does) instead of setting its own.
+      clearEnv: true,
+      env: childEnv(data, {
+        PATH: Deno.env.get("PATH") ?? "",
+        SAMP_HUB: `std-lockurl:file://${data}/none.samp`,
+      }),
       stdin: "null",
       signal: AbortSignal.timeout(60_000),
     }).output();
