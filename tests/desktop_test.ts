@@ -240,6 +240,10 @@ await desktopTest(
           }).catch((e) => {
             throw new Error(`${(e as Error).message}\n--- samp snoop:\n${snoop.output()}`);
           });
+          // DS9 finds "deskviewer" in its list of image viewers, which it
+          // refreshes from the hub 1 s after each register event (SAMPUpdate,
+          // samp.tcl); told earlier, it silently sends nothing.
+          await new Promise((r) => setTimeout(r, 2500));
           const r = await samp([
             "send",
             "ds9.set",

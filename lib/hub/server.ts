@@ -21,7 +21,13 @@ import {
 import { type Logger, silentLogger } from "../log.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { startCompactor } from "./_compact.ts";
-import { createXmlRpcHandler, type XmlRpcLimits } from "../transport/xmlrpc_server.ts";
+import {
+  createXmlRpcBodyHandler,
+  createXmlRpcHandler,
+  type XmlRpcDispatch,
+  type XmlRpcLimits,
+} from "../transport/xmlrpc_server.ts";
+import { serveHttp } from "../transport/http_server.ts";
 import { VERSION } from "../version.ts";
 import { type HubActivity, HubCore } from "./core.ts";
 import { HUB_ICON_SVG } from "./_icon.ts";
@@ -206,15 +212,34 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   // The profile needs the core, and the core needs the server's URL (its icon):
   // requests cannot arrive before the lockfile exists, so fill this in below.
   const front: { profile?: StandardProfile; page?: HubPage } = {};
-  const xmlrpc = createXmlRpcHandler(
-    (method, params, ctx) => front.profile!.dispatch(method, params, ctx),
-    options.limits,
-    (e, method) => log.error(`internal error in ${method}: ${(e as Error)?.stack ?? e}`),
-  );
-  const server = Deno.serve({
+  const dispatch: XmlRpcDispatch = (method, params, ctx) =>
+    front.profile!.dispatch(method, params, ctx);
+  const internalError = (e: unknown, method: string) =>
+    log.error(`internal error in ${method}: ${(e as Error)?.stack ?? e}`);
+  const xmlrpc = createXmlRpcHandler(dispatch, options.limits, internalError);
+  const xmlrpcBody = createXmlRpcBodyHandler(dispatch, options.limits, internalError);
+  const isXmlRpc = (method: string, path: string) =>
+    method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2");
+  // Not Deno.serve, which loses a request whose client hangs up right after
+  // sending it, as SAOImage DS9 does with its replies (see http_server.ts).
+  const server = serveHttp({
     hostname: addr,
     port: options.port ?? 0,
-    onListen: () => {},
+    maxBodyBytes: options.limits?.maxBodyBytes,
+    requestTimeoutMs: options.limits?.bodyTimeoutMs,
+    // XML-RPC calls of up to 1 MiB skip the Request and Response objects.
+    fastPath: {
+      match: isXmlRpc,
+      handle: (r) =>
+        xmlrpcBody(r.body, {
+          get request() {
+            return r.toRequest();
+          },
+          get signal() {
+            return r.signal;
+          },
+        }),
+    },
     onError: (e) => {
       log.error(`HTTP error: ${(e as Error)?.message ?? e}`);
       return new Response("internal error\n", { status: 500 });
@@ -225,7 +250,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       const page = front.page?.handle(request, info);
       if (page) return page;
     }
-    if (request.method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2")) {
+    if (isXmlRpc(request.method, path)) {
       return xmlrpc(request);
     }
     if (request.method === "GET" || request.method === "HEAD") {

@@ -32,6 +32,7 @@
 
 import { concatBytes } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
+import { headEnd, headTerminatorLength } from "./_http_head.ts";
 import {
   HttpClosedError,
   HttpPoolClosedError,
@@ -503,23 +504,6 @@ async function fill(c: Conn, limit: number): Promise<boolean> {
   return true;
 }
 
-/**
- * Where the head in `buf[from..to)` ends: the index of the LF that ends its
- * last line, when an empty line (LF or CRLF) follows it; -1 if none is there
- * yet. Only LFs are visited (by the native `indexOf`), not every byte.
- */
-function headEnd(buf: Uint8Array, from: number, to: number): number {
-  for (let i = buf.indexOf(LF, from); i >= 0 && i + 1 < to; i = buf.indexOf(LF, i + 1)) {
-    const next = buf[i + 1];
-    if (next === LF) return i;
-    if (next === CR) {
-      if (i + 2 >= to) return -1;
-      if (buf[i + 2] === LF) return i;
-    }
-  }
-  return -1;
-}
-
 async function readResponse(
   c: Conn,
   max: number,
@@ -562,7 +546,7 @@ async function readHead(c: Conn, onFirstByte: () => void): Promise<Head> {
     const at = headEnd(c.buf, Math.max(c.start, scanned - 2), c.end);
     if (at >= 0) {
       const text = decoder.decode(c.buf.subarray(c.start, at));
-      c.start = at + (c.buf[at + 1] === LF ? 2 : 3);
+      c.start = at + headTerminatorLength(c.buf, at);
       return parseHead(text);
     }
     scanned = c.end;

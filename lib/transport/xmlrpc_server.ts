@@ -1,7 +1,8 @@
 /**
- * XML-RPC over HTTP, serving side: turns a `Deno.serve` request into a method
- * call and the result (or fault) back into a `text/xml` response. Body size
- * and arrival time are capped before any XML is parsed.
+ * XML-RPC over HTTP, serving side: turns a request (a `Request`, or a body
+ * already read by `./http_server.ts`) into a method call and the result (or
+ * fault) back into a `text/xml` answer. Body size and arrival time are capped
+ * before any XML is parsed.
  *
  * @module
  */
@@ -130,7 +131,7 @@ async function readBodyWithin(
   try {
     return utf8.decode(bytes);
   } catch {
-    return plain(400, "request body is not valid UTF-8: SAMP over XML-RPC uses UTF-8");
+    return plain(400, NOT_UTF8);
   }
 }
 
@@ -179,6 +180,24 @@ function timeoutCancel(ms: number, fire: () => void): () => void {
 }
 
 /**
+ * An XML-RPC answer as plain data, for a server that writes it itself.
+ *
+ * @example
+ * ```ts
+ * import type { XmlRpcAnswer } from "./xmlrpc_server.ts";
+ * const answer: XmlRpcAnswer = { status: 200, contentType: "text/xml; charset=utf-8", body: "…" };
+ * ```
+ */
+export interface XmlRpcAnswer {
+  /** The HTTP status. */
+  status: number;
+  /** The `Content-Type` of `body`. */
+  contentType: string;
+  /** The answer's text. */
+  body: string;
+}
+
+/**
  * Makes a `Deno.serve` handler for XML-RPC POSTs. Malformed XML-RPC gets a
  * fault; input that is not XML-RPC at all gets HTTP 400; unexpected errors in
  * `dispatch` are reported to `onError` and answered with a fault.
@@ -203,35 +222,95 @@ export function createXmlRpcHandler(
     }
     const body = await readBodyWithin(request, limits, deadlines);
     if (body instanceof Response) return body;
-    let call;
-    try {
-      call = decodeCall(body, { maxDepth: limits.maxDepth ?? 64 });
-    } catch (e) {
-      if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
-        return xml(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
-      }
-      return plain(400, `not an XML-RPC request: ${(e as Error).message}`);
-    }
-    try {
-      // request.signal is read only by methods that need it (callAndWait).
-      const context: XmlRpcContext = {
-        request,
-        get signal() {
-          return request.signal;
-        },
-      };
-      const result = await dispatch(call.method, call.params, context);
-      return xml(encodeResponse(result));
-    } catch (e) {
-      if (e instanceof SampFault) return xml(encodeFault(e.code, e.message));
-      onError(e, call.method);
-      return xml(encodeFault(1, `Internal hub error in ${call.method}: ${(e as Error).message}`));
-    }
+    // request.signal is read only by methods that need it (callAndWait).
+    const context: XmlRpcContext = {
+      request,
+      get signal() {
+        return request.signal;
+      },
+    };
+    const a = await answerCall(body, dispatch, context, limits, onError);
+    return new Response(a.body, { status: a.status, headers: { "content-type": a.contentType } });
   };
 }
 
-function xml(text: string): Response {
-  return new Response(text, { headers: { "content-type": "text/xml; charset=utf-8" } });
+/**
+ * Makes the same handler for a server that has read a POST's body whole
+ * already (see `./http_server.ts`): the same limits (but the body timeout,
+ * which is the server's), checks and answers, as plain data and without a
+ * `Request` or `Response` object for each call.
+ *
+ * @example
+ * ```ts
+ * import { createXmlRpcBodyHandler } from "./xmlrpc_server.ts";
+ * const handle = createXmlRpcBodyHandler(() => "pong");
+ * const ctx = { request: new Request("http://x/"), signal: new AbortController().signal };
+ * const body = new TextEncoder().encode("<methodCall><methodName>a.b</methodName></methodCall>");
+ * const answer = await handle(body, ctx);
+ * console.assert(answer.status === 200 && answer.body.includes("pong"));
+ * ```
+ */
+export function createXmlRpcBodyHandler(
+  dispatch: XmlRpcDispatch,
+  limits: XmlRpcLimits = {},
+  onError: (error: unknown, method: string) => void = () => {},
+): (body: Uint8Array, context: XmlRpcContext) => Promise<XmlRpcAnswer> {
+  const max = limits.maxBodyBytes ?? 64 * 1024 * 1024;
+  return (body, context) => {
+    if (body.length > max) return Promise.resolve(tooLargeAnswer(max));
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return Promise.resolve(plainAnswer(400, NOT_UTF8));
+    }
+    return answerCall(text, dispatch, context, limits, onError);
+  };
+}
+
+/** Decodes one call, runs it, and encodes its result or fault. */
+async function answerCall(
+  body: string,
+  dispatch: XmlRpcDispatch,
+  context: XmlRpcContext,
+  limits: XmlRpcLimits,
+  onError: (error: unknown, method: string) => void,
+): Promise<XmlRpcAnswer> {
+  let call;
+  try {
+    call = decodeCall(body, { maxDepth: limits.maxDepth ?? 64 });
+  } catch (e) {
+    if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
+      return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+    }
+    return plainAnswer(400, `not an XML-RPC request: ${(e as Error).message}`);
+  }
+  try {
+    const result = await dispatch(call.method, call.params, context);
+    return xmlAnswer(encodeResponse(result));
+  } catch (e) {
+    if (e instanceof SampFault) return xmlAnswer(encodeFault(e.code, e.message));
+    onError(e, call.method);
+    return xmlAnswer(
+      encodeFault(1, `Internal hub error in ${call.method}: ${(e as Error).message}`),
+    );
+  }
+}
+
+const XML = "text/xml; charset=utf-8";
+const PLAIN = "text/plain; charset=utf-8";
+const NOT_UTF8 = "request body is not valid UTF-8: SAMP over XML-RPC uses UTF-8";
+
+function xmlAnswer(body: string): XmlRpcAnswer {
+  return { status: 200, contentType: XML, body };
+}
+
+function plainAnswer(status: number, text: string): XmlRpcAnswer {
+  return { status, contentType: PLAIN, body: text + "\n" };
+}
+
+function tooLargeAnswer(max: number): XmlRpcAnswer {
+  return plainAnswer(413, `request body exceeds the hub's limit of ${max} bytes`);
 }
 
 function plain(status: number, text: string, headers: Record<string, string> = {}): Response {

@@ -1,0 +1,51 @@
+/**
+ * Where an HTTP/1.x head ends, for both directions of the hub's HTTP code
+ * (`./http_pool.ts` reads answers, `./http_server.ts` reads requests). A
+ * bare LF ends a line wherever a CRLF does (RFC 9112 §2.2 lets a recipient
+ * accept it; SAOImage DS9 writes LF only).
+ *
+ * @module
+ */
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * Where the head in `buf[from..to)` ends: the index of the LF that ends its
+ * last line, when an empty line (LF or CRLF) follows it; -1 if none is there
+ * yet. Only LFs are visited (by the native `indexOf`), not every byte.
+ *
+ * @example
+ * ```ts
+ * import { headEnd } from "./_http_head.ts";
+ * const bytes = new TextEncoder().encode("HTTP/1.1 200 OK\nA: b\n\nbody");
+ * console.assert(headEnd(bytes, 0, bytes.length) === 20);
+ * ```
+ */
+export function headEnd(buf: Uint8Array, from: number, to: number): number {
+  for (let i = buf.indexOf(LF, from); i >= 0 && i + 1 < to; i = buf.indexOf(LF, i + 1)) {
+    const next = buf[i + 1];
+    if (next === LF) return i;
+    if (next === CR) {
+      if (i + 2 >= to) return -1;
+      if (buf[i + 2] === LF) return i;
+    }
+  }
+  return -1;
+}
+
+/**
+ * How many bytes the blank line after a head's last line takes, the LF at
+ * `at` (as found by {@linkcode headEnd}) included: 2 for LF LF, 3 for LF CR LF.
+ *
+ * @example
+ * ```ts
+ * import { headEnd, headTerminatorLength } from "./_http_head.ts";
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n");
+ * const at = headEnd(bytes, 0, bytes.length);
+ * console.assert(at + headTerminatorLength(bytes, at) === bytes.length);
+ * ```
+ */
+export function headTerminatorLength(buf: Uint8Array, at: number): number {
+  return buf[at + 1] === LF ? 2 : 3;
+}
