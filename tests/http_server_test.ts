@@ -288,3 +288,19 @@ Deno.test("shutdown closes idle kept-alive connections at once and lets a reques
     busy.close();
   }
 });
+
+Deno.test("a body refused unread (413) leaves its answer readable by a client that is still sending", async () => {
+  // The handler refuses on the declared length, as the hub does over its cap;
+  // fetch keeps sending the body meanwhile, as an attacker's fetch or curl do.
+  await withServer(() => new Response("too long\n", { status: 413 }), async (port) => {
+    const body = new Uint8Array(100 * 1024 * 1024).fill(0x41);
+    for (let round = 0; round < 5; round++) {
+      // Four at once, so that the server closes while the clients still write.
+      await Promise.all([0, 1, 2, 3].map(async (i) => {
+        const r = await fetch(`http://127.0.0.1:${port}/xmlrpc`, { method: "POST", body });
+        assert.equal(r.status, 413, `round ${round}, client ${i}`);
+        await r.body?.cancel();
+      }));
+    }
+  });
+});

@@ -179,6 +179,8 @@ const KEEP_BUFFER = 65536;
 const MAX_HEAD = 65536;
 /** Longest body a request of the fast path may have. */
 const FAST_BODY_MAX = 1024 * 1024;
+/** How long a closing connection reads (and drops) what its client still sends. */
+const LINGER_MS = 5000;
 /** Largest read of a streamed request body. */
 const BODY_PIECE = 1024 * 1024;
 const LF = 10;
@@ -493,6 +495,32 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
     } catch {
       // The connection failed (reset, closed at shutdown): nobody to answer.
     } finally {
+      await lingerClose(c);
+    }
+  }
+
+  /**
+   * Closes a connection the client may still be sending on (a body refused
+   * unread, a bad request) without losing the answer: closing at once with
+   * bytes unread makes the system send a reset, which can reach the client
+   * before it has read our answer (a 413 for a body over the cap). So our
+   * side is shut for writing, and what the client still sends is read and
+   * dropped until it closes too, for at most LINGER_MS (RFC 9112 §9.6).
+   */
+  async function lingerClose(c: Conn): Promise<void> {
+    if (c.eof || c.closed || shuttingDown) return destroy(c);
+    const timer = setTimeout(() => destroy(c), LINGER_MS);
+    try {
+      await c.tcp.closeWrite();
+      if (c.pending) await c.pending;
+      const scratch = new Uint8Array(65536);
+      while (!c.closed && await c.tcp.read(scratch) !== null) {
+        // dropped
+      }
+    } catch {
+      // reset, or closed by the timer or at shutdown
+    } finally {
+      clearTimeout(timer);
       destroy(c);
     }
   }
