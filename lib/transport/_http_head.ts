@@ -49,3 +49,28 @@ export function headEnd(buf: Uint8Array, from: number, to: number): number {
 export function headTerminatorLength(buf: Uint8Array, at: number): number {
   return buf[at + 1] === LF ? 2 : 3;
 }
+
+const decoder = new TextDecoder();
+
+/**
+ * The first line in `buf[from..to)`, ended by LF or CRLF, as text without
+ * its line break, and the index after it; undefined if no line ends there
+ * yet. Chunk-size lines, chunk ends and trailers are read with it.
+ *
+ * @example
+ * ```ts
+ * import { takeLine } from "./_http_head.ts";
+ * const bytes = new TextEncoder().encode("1a\r\nxyz");
+ * console.assert(takeLine(bytes, 0, bytes.length)?.line === "1a");
+ * ```
+ */
+export function takeLine(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+): { line: string; next: number } | undefined {
+  const at = buf.indexOf(LF, from);
+  if (at < 0 || at >= to) return undefined;
+  const end = at > from && buf[at - 1] === CR ? at - 1 : at;
+  return { line: decoder.decode(buf.subarray(from, end)), next: at + 1 };
+}

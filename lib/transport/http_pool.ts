@@ -32,7 +32,7 @@
 
 import { concatBytes } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
-import { headEnd, headTerminatorLength } from "./_http_head.ts";
+import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 import {
   HttpClosedError,
   HttpPoolClosedError,
@@ -139,7 +139,6 @@ export interface HttpPool {
 const INITIAL_BUFFER = 4096;
 const KEEP_BUFFER = 65536;
 const MAX_HEAD = 65536;
-const LF = 10;
 const CR = 13;
 const SP = 32;
 const HTAB = 9;
@@ -668,12 +667,10 @@ async function readExactly(c: Conn, n: number): Promise<Uint8Array> {
 /** Reads one line of a chunked body (chunk size, chunk end, trailer), ended by LF or CRLF. */
 async function readLine(c: Conn): Promise<string> {
   for (;;) {
-    const at = c.buf.indexOf(LF, c.start);
-    if (at >= 0 && at < c.end) {
-      const end = at > c.start && c.buf[at - 1] === CR ? at - 1 : at;
-      const line = decoder.decode(c.buf.subarray(c.start, end));
-      c.start = at + 1;
-      return line;
+    const taken = takeLine(c.buf, c.start, c.end);
+    if (taken) {
+      c.start = taken.next;
+      return taken.line;
     }
     if (c.end - c.start > 4096) throw new HttpProtocolError("a chunk header line is too long");
     if (!await fill(c, 8192)) {

@@ -39,7 +39,8 @@
  */
 
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
-import { headEnd, headTerminatorLength } from "./_http_head.ts";
+import { concatBytes } from "./_bytes.ts";
+import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 
 /**
  * Options of {@linkcode serveHttp}.
@@ -421,12 +422,10 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
 
   async function readLine(c: Conn): Promise<string> {
     for (;;) {
-      const at = c.buf.indexOf(LF, c.start);
-      if (at >= 0 && at < c.end) {
-        const end = at > c.start && c.buf[at - 1] === CR ? at - 1 : at;
-        const line = decoder.decode(c.buf.subarray(c.start, end));
-        c.start = at + 1;
-        return line;
+      const taken = takeLine(c.buf, c.start, c.end);
+      if (taken) {
+        c.start = taken.next;
+        return taken.line;
       }
       if (c.end - c.start > 4096) throw new BadRequest(400, "a chunk header line is too long");
       if (!await fill(c, 8192)) throw new BadRequest(400, "the chunked request body was cut off");
@@ -451,13 +450,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
     for (let i = 0; (await readLine(c)) !== ""; i++) {
       if (i > 100) throw new BadRequest(400, "too many trailer fields");
     }
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return concatBytes(parts, total);
   }
 
   /** Serves the requests of one connection, one after the other, until it closes. */
