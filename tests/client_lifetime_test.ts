@@ -4,7 +4,7 @@
 // once or spinning.
 
 import assert from "node:assert/strict";
-import { startHub } from "../lib/hub/server.ts";
+import { type Hub, startHub } from "../lib/hub/server.ts";
 import { SampClient } from "../client.ts";
 import { spawnHub } from "./_helpers.ts";
 
@@ -21,37 +21,38 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
   }
 }
 
-Deno.test("client.closed stays pending while connected and settles when close() is called", async () => {
+/** Runs `fn` with an in-process hub and its lockfile; closes the hub after. */
+async function withHub(fn: (lockfile: string, hub: Hub) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "samp-lifetime-" });
-  const hub = await startHub({ lockfile: `${dir}/hub.samp`, page: false });
+  const lockfile = `${dir}/hub.samp`;
+  const hub = await startHub({ lockfile, page: false });
   try {
-    const client = await SampClient.connect({ lockfile: `${dir}/hub.samp`, name: "listener" });
-    assert.equal(await within(client.closed, 300), "pending");
-    await client.close();
-    assert.equal(await within(client.closed, 5000), "the client was closed");
+    await fn(lockfile, hub);
   } finally {
     await hub.close();
     await Deno.remove(dir, { recursive: true });
   }
-});
+}
 
-Deno.test("client.closed settles with the reason when the hub shuts down", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "samp-lifetime-" });
-  const hub = await startHub({ lockfile: `${dir}/hub.samp`, page: false });
-  try {
+Deno.test("client.closed stays pending while connected and settles when close() is called", () =>
+  withHub(async (lockfile) => {
+    const client = await SampClient.connect({ lockfile, name: "listener" });
+    assert.equal(await within(client.closed, 300), "pending");
+    await client.close();
+    assert.equal(await within(client.closed, 5000), "the client was closed");
+  }));
+
+Deno.test("client.closed settles with the reason when the hub shuts down", () =>
+  withHub(async (lockfile, hub) => {
     await using client = await SampClient.connect({
-      lockfile: `${dir}/hub.samp`,
+      lockfile,
       name: "listener",
     });
     const closed = client.closed;
     await hub.close();
     assert.match(String(await within(closed, 20_000)), /hub shut down/);
     assert.equal(client.connected, false);
-  } finally {
-    await hub.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("client.closed settles when the hub is killed without a word", async () => {
   const hub = await spawnHub();
@@ -67,11 +68,8 @@ Deno.test("client.closed settles when the hub is killed without a word", async (
   }
 });
 
-Deno.test("with reconnect on, client.closed waits for the hub to come back instead of settling", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "samp-lifetime-" });
-  const lockfile = `${dir}/hub.samp`;
-  const hub = await startHub({ lockfile, page: false });
-  try {
+Deno.test("with reconnect on, client.closed waits for the hub to come back instead of settling", () =>
+  withHub(async (lockfile, hub) => {
     await using client = await SampClient.connect({
       lockfile,
       name: "listener",
@@ -82,18 +80,12 @@ Deno.test("with reconnect on, client.closed waits for the hub to come back inste
     assert.equal(await within(closed, 1000), "pending");
     await client.close();
     assert.equal(await within(closed, 5000), "the client was closed");
-  } finally {
-    await hub.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("for await over client.messages() ends when the hub shuts down", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "samp-lifetime-" });
-  const hub = await startHub({ lockfile: `${dir}/hub.samp`, page: false });
-  try {
+Deno.test("for await over client.messages() ends when the hub shuts down", () =>
+  withHub(async (lockfile, hub) => {
     await using client = await SampClient.connect({
-      lockfile: `${dir}/hub.samp`,
+      lockfile,
       name: "listener",
     });
     const loop = (async () => {
@@ -103,8 +95,4 @@ Deno.test("for await over client.messages() ends when the hub shuts down", async
     })();
     await hub.close();
     assert.equal(await within(loop, 20_000), 0);
-  } finally {
-    await hub.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
