@@ -39,6 +39,29 @@ export const PYTHON = "/usr/bin/python3";
 export const ROOT: string = new URL("..", import.meta.url).pathname;
 
 const HUB_ENTRY = `${ROOT}hub.ts`;
+
+/**
+ * `deno` arguments that run this checkout's `samp_hub` as the compiled
+ * binary runs it: its runtime flags and exactly `permissions` (by default
+ * the compiled ones), never prompting. The hub's own flags follow.
+ *
+ * @example
+ * ```ts
+ * import { hubRunArgs } from "./hubs.ts";
+ * const command = new Deno.Command(Deno.execPath(), { args: [...hubRunArgs(), "--help"] });
+ * ```
+ */
+export function hubRunArgs(permissions: readonly string[] = HUB_PERMISSIONS): string[] {
+  return [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--config=${ROOT}deno.json`,
+    ...HUB_RUNTIME_FLAGS,
+    ...permissions,
+    HUB_ENTRY,
+  ];
+}
 const ASTROPY_HUB = `${ROOT}tests/peers/astropy_hub.py`;
 
 /** A running hub child process. */
@@ -232,13 +255,7 @@ export async function startAnyHub(kind: HubKind, options: StartOptions = {}): Pr
   if (kind === "ours") {
     command = new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        `--config=${ROOT}deno.json`,
-        ...HUB_RUNTIME_FLAGS,
-        ...HUB_PERMISSIONS,
-        HUB_ENTRY,
+        ...hubRunArgs(),
         "--lockfile",
         lockfile,
         ...(options.args ?? []),

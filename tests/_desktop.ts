@@ -73,10 +73,9 @@
  * @module
  */
 
-import { lockUrl, privateEnv } from "../scripts/hubs.ts";
-import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS } from "../scripts/permissions.ts";
+import { hubRunArgs, lockUrl, privateEnv } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
-import { HUB_ENTRY, ROOT, TestClient } from "./_helpers.ts";
+import { TestClient } from "./_helpers.ts";
 import { peersRequired, type PeerStatus } from "./_peers.ts";
 import type { SampMap } from "../lib/types.ts";
 
@@ -534,18 +533,7 @@ export interface HubCommand {
 
 /** `samp_hub` from this checkout, with exactly the compiled permissions. */
 export function hubFromSource(): HubCommand {
-  return {
-    command: Deno.execPath(),
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${ROOT}deno.json`,
-      ...HUB_RUNTIME_FLAGS,
-      ...HUB_PERMISSIONS,
-      HUB_ENTRY,
-    ],
-  };
+  return { command: Deno.execPath(), args: hubRunArgs() };
 }
 
 /**

@@ -1,8 +1,8 @@
 // Test helpers: run samp_hub as a subprocess with a private lockfile, and a
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
-import { HUB_PERMISSIONS, HUB_RUNTIME_FLAGS, SAMP_PERMISSIONS } from "../scripts/permissions.ts";
-import { collectOutput, denoDir } from "../scripts/hubs.ts";
+import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
+import { collectOutput, denoDir, hubRunArgs } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
@@ -119,13 +119,7 @@ export function startHubProcess(
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${ROOT}deno.json`,
-      ...HUB_RUNTIME_FLAGS,
-      ...(opts.permissions ?? HUB_PERMISSIONS),
-      HUB_ENTRY,
+      ...hubRunArgs(opts.permissions),
       ...args,
       // Hubs in tests run side by side: only those that ask for the Web
       // Profile get one (on the port they name).
