@@ -219,17 +219,8 @@ const INVALID =
 const UNCARRIED = new RegExp(INVALID.source);
 const NON_ASCII = /[^\p{ASCII}]/u;
 
-type Field = {
-  name: string;
-  datatype: VOTableDatatype;
-  arraysize?: string;
-  unit?: string;
-  ucd?: string;
-  utype?: string;
-  xtype?: string;
-  description?: string;
-  declared: boolean;
-};
+/** A column as written: its datatype settled, and whether the caller declared it. */
+type Field = VOTableColumn & { datatype: VOTableDatatype; declared: boolean };
 
 /**
  * Writes `records` as a VOTable 1.4 document with one TABLEDATA table.
