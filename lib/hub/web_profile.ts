@@ -42,7 +42,7 @@ export interface WebProfileOptions {
   authorizer: Authorizer;
   /** URL prefix of the translator; the private key and `?` are appended. */
   translatorBase: string;
-  /** Restrict the translator to URLs mentioned to the client. Default true. */
+  /** Restrict the translator to URLs that tools sent the client (see url_control.ts). Default true. */
   urlControl?: boolean;
   /** Callbacks queued for one client before delivery to it fails. Default 4096. */
   maxQueue?: number;
@@ -144,9 +144,27 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     return core.clientByKey(key)!.id;
   }
 
-  /** What reaches the web client: note its URLs as permitted for it. */
-  function incoming<T extends SampValue>(key: string, value: T): T {
-    urls?.noteIncoming(idOf(key), value);
+  /**
+   * Whether what `source` sent can make URLs fetchable: it must be the hub or
+   * a non-web client. A hub event about a client (`samp.hub.event.*` with an
+   * `id`) carries that client's own words (its metadata, its subscriptions),
+   * so it counts as from that client. A client that has left counts as
+   * untrusted.
+   */
+  function trusted(source: SampValue, message?: SampValue): boolean {
+    if (typeof source !== "string") return false;
+    let id = source;
+    if (id === core.hubId && isSampMap(message)) {
+      const params = message["samp.params"];
+      if (isSampMap(params) && typeof params.id === "string") id = params.id;
+    }
+    const client = core.client(id);
+    return client !== undefined && client.profile !== "web";
+  }
+
+  /** What reaches web client `id` from `source`: its URLs become fetchable if the source is trusted. */
+  function delivered<T extends SampValue>(id: string, source: SampValue, value: T): T {
+    if (urls && trusted(source, value)) urls.noteDelivered(id, value);
     return value;
   }
 
@@ -162,7 +180,8 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
           ),
         );
       }
-      urls?.noteIncoming(queue.id, params);
+      // params: [sender, message], [sender, msg-id, message] or [responder, tag, response].
+      delivered(queue.id, params[0], params[params.length - 1]);
       queue.items.push({ "samp.methodName": method, "samp.params": params });
       wake(queue);
       return Promise.resolve();
@@ -214,7 +233,13 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     if (closed) throw new SampFault("The hub is shutting down");
     const reg = core.register("web", "wk");
     const key = reg["samp.private-key"];
-    return incoming(key, { ...reg, "samp.url-translator": `${options.translatorBase}${key}?` });
+    try {
+      urls?.noteSupplied(reg["samp.self-id"], identity);
+    } catch (e) {
+      core.unregister(key);
+      throw e;
+    }
+    return { ...reg, "samp.url-translator": `${options.translatorBase}${key}?` };
   }
 
   async function pullCallbacks(
@@ -269,15 +294,16 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     if (!names) throw new SampFault(`Unknown XML-RPC method ${method}`);
     if (params.length !== names.length) throw arity(name, names, params.length);
     const key = webKey(params[0]);
+    const self = idOf(key);
     const args = params.slice(1);
-    // What the web client sends: its URLs may not be fetched back through the translator.
+    // What a web client sends can never become fetchable through the translator.
     if (name !== "pullCallbacks" && name !== "allowReverseCallbacks") {
-      urls?.noteOutgoing(idOf(key), args);
+      urls?.noteSupplied(self, args);
     }
     switch (name) {
       case "allowReverseCallbacks": {
         const allow = sampNumber(args[0], "allow") !== 0;
-        const id = idOf(key);
+        const id = self;
         core.touch(key);
         if (allow && !queues.has(key)) {
           const queue: Queue = { id, items: [], polling: 0, lastPoll: Date.now(), closed: false };
@@ -298,7 +324,7 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
         core.declareMetadata(key, args[0]);
         return "";
       case "getMetadata":
-        return incoming(key, core.getMetadata(key, args[0]));
+        return delivered(self, args[0], core.getMetadata(key, args[0]));
       case "declareSubscriptions":
         core.declareSubscriptions(key, args[0]);
         return "";
@@ -319,7 +345,7 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
         return core.callAll(key, args[0], args[1]);
       case "callAndWait":
         return core.callAndWait(key, args[0], args[1], sampNumber(args[2], "timeout"), ctx.signal)
-          .then((r: Response) => incoming(key, r));
+          .then((r: Response) => delivered(self, args[0], r));
       case "reply":
         core.reply(key, args[0], args[1]);
         return "";
@@ -338,8 +364,8 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
       if (urls && !urls.isPermitted(client.id, url)) {
         return {
           status: 403,
-          reason: `${url} has not been sent to this web client by another client: ` +
-            "the translator serves only URLs that other tools mentioned to it",
+          reason: `${url} was not sent to this web client by a desktop tool or the hub: ` +
+            "the translator serves a page only URLs that tools sent it, never URLs a page supplied",
         };
       }
       return null;

@@ -19,6 +19,7 @@
 
 import { createXmlRpcHandler, type XmlRpcLimits } from "../transport/xmlrpc_server.ts";
 import type { WebProfile } from "./web_profile.ts";
+import { fetchTranslated, TranslatorRefusal } from "./_translator_fetch.ts";
 
 /**
  * Options of {@linkcode createWebHandler}.
@@ -36,8 +37,11 @@ export interface WebHandlerOptions {
   onError?: (error: unknown, what: string) => void;
   /** Reports refused requests (for the log). */
   onRefused?: (reason: string) => void;
-  /** Fetches a translated URL (default: files from disk, http(s) with `fetch`). */
-  fetchUrl?: (url: URL, method: "GET" | "HEAD") => Promise<globalThis.Response>;
+  /**
+   * Resolves a host name a redirect leads to (default: the system resolver):
+   * see {@linkcode fetchTranslated} for where redirects may go.
+   */
+  resolveHost?: (hostname: string) => Promise<string[]>;
 }
 
 const CROSSDOMAIN_XML = `<?xml version="1.0"?>
@@ -117,7 +121,6 @@ export function createWebHandler(
     options.limits,
     (e, method) => options.onError?.(e, method),
   );
-  const fetchUrl = options.fetchUrl ?? defaultFetch;
   const refuse = (status: number, reason: string) => {
     options.onRefused?.(reason);
     return text(status, reason);
@@ -198,11 +201,13 @@ export function createWebHandler(
         `the translator fetches only file:, http: and https: URLs, not ${target.protocol}`,
       );
     }
-    const refused = profile.checkTranslation(key, targetText) ??
-      (targetText === target.href ? null : profile.checkTranslation(key, target.href));
+    const refused = profile.checkTranslation(key, target.href);
     if (refused) return refuse(refused.status, refused.reason);
     try {
-      const got = await fetchUrl(target, request.method as "GET" | "HEAD");
+      const got = await fetchTranslated(target, request.method as "GET" | "HEAD", {
+        permits: (hop) => profile.checkTranslation(key, hop.href) === null,
+        resolve: options.resolveHost,
+      });
       const headers = new Headers();
       for (const h of ["content-type", "content-length", "content-encoding", "last-modified"]) {
         const v = got.headers.get(h);
@@ -213,6 +218,7 @@ export function createWebHandler(
         headers,
       });
     } catch (e) {
+      if (e instanceof TranslatorRefusal) return refuse(e.status, e.message);
       return text(404, `could not fetch ${target.href}: ${(e as Error).message}`);
     }
   }
@@ -264,21 +270,4 @@ function text(
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
   });
-}
-
-async function defaultFetch(url: URL, method: "GET" | "HEAD"): Promise<globalThis.Response> {
-  if (url.protocol === "file:") {
-    const path = decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:)/, "$1");
-    const file = await Deno.open(path, { read: true });
-    const { size, isFile } = await file.stat();
-    if (!isFile) {
-      file.close();
-      throw new Error("not a file");
-    }
-    if (method === "HEAD") file.close();
-    return new Response(method === "HEAD" ? null : file.readable, {
-      headers: { "content-length": String(size) },
-    });
-  }
-  return await fetch(url, { method, redirect: "follow" });
 }
