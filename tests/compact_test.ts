@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 
 function fakes(heap: number) {
   const calls: Parameters<GcFunction>[0][] = [];
-  const state = { now: 0, last: 0, heap, calls, releases: 0, aborted: 0 };
+  const state = { now: 0, last: 0, heap, calls, releases: 0, aborted: 0, checks: 0 };
   const gc: GcFunction = (o) => {
     calls.push(o);
     state.heap = 10 * MiB;
@@ -32,7 +32,7 @@ Deno.test("the compactor runs the thorough gc and the release only when quiet an
   const { state, gc, release } = fakes(10 * MiB);
   const c = startCompactor({
     lastActivity: () => state.last,
-    now: () => state.now,
+    now: () => (state.checks++, state.now),
     heapBytes: () => state.heap,
     gc,
     release,
@@ -41,7 +41,16 @@ Deno.test("the compactor runs the thorough gc and the release only when quiet an
     growthBytes: 8 * MiB,
   });
   try {
-    const tick = () => new Promise((r) => setTimeout(r, 30));
+    // Waits until the compactor has checked twice more, however loaded the
+    // machine: an assertion after it sees the state those checks left.
+    const tick = async () => {
+      const target = state.checks + 2;
+      const deadline = Date.now() + 10_000;
+      while (state.checks < target) {
+        assert.ok(Date.now() < deadline, "the compactor stopped checking");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
     // Busy (activity 1 s ago) with a grown heap: no compaction.
     state.heap = 60 * MiB;
     state.now = 10_000;
