@@ -13,7 +13,8 @@ import type { SampMap } from "./types.ts";
  * @example
  * ```ts
  * import { SampFault } from "./errors.ts";
- * throw new SampFault("Unknown private key: register with the hub first");
+ * const fault = new SampFault("Unknown private key: register with the hub first");
+ * console.log(fault.code); // 1
  * ```
  */
 export class SampFault extends Error {
@@ -149,7 +150,8 @@ export class SampErrorResponse extends Error {
  * @example
  * ```ts
  * import { SampTimeoutError } from "./errors.ts";
- * throw new SampTimeoutError("c2 did not reply to samp.app.ping within 5 s");
+ * const error = new SampTimeoutError("c2 did not reply to samp.app.ping within 5 s");
+ * console.log(error instanceof Error); // true
  * ```
  */
 export class SampTimeoutError extends Error {

@@ -55,7 +55,8 @@ export interface Delivery {
  * @example
  * ```ts
  * import { DeliveryError } from "./core.ts";
- * throw new DeliveryError("connection refused by http://127.0.0.1:1/", { unreachable: true });
+ * const error = new DeliveryError("connection refused by http://127.0.0.1:1/", { unreachable: true });
+ * console.log(error.unreachable); // true
  * ```
  */
 export class DeliveryError extends Error {
