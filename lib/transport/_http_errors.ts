@@ -6,26 +6,34 @@
  * What each says about the request matters to the hub: an
  * {@linkcode HttpProtocolError} (and so an {@linkcode HttpTooLargeError} or
  * an {@linkcode HttpClosedError}) is only ever thrown after the request was
- * written whole, so the server may have acted on it; an
- * {@linkcode HttpTimeoutError} says which it was in `requestSent`.
+ * written whole, so the server may have acted on it (its `requestSent` is
+ * always true); an {@linkcode HttpTimeoutError} says which it was in
+ * `requestSent`. The pool never sends such a request again: a message the
+ * server acted on before closing the connection would be acted on twice.
  *
  * @module
  */
 
 /**
  * The answer could not be read: malformed, over a limit, or cut short.
- * Thrown only after the request was written whole.
+ * Thrown only after the request was written whole: the server may have it.
  *
  * @example
  * ```ts
  * import { HttpProtocolError } from "./_http_errors.ts";
  * const e = new HttpProtocolError("bad status line");
- * console.assert(e.name === "HttpProtocolError");
+ * console.assert(e.name === "HttpProtocolError" && e.requestSent);
  * ```
  */
 export class HttpProtocolError extends Error {
   /** The error's name, for messages. */
   override name = "HttpProtocolError";
+  /**
+   * Always true: the request had been written whole, so the server may have
+   * received it and acted on it (as {@linkcode HttpTimeoutError.requestSent}
+   * says when true).
+   */
+  readonly requestSent: true = true;
 }
 
 /**

@@ -11,10 +11,19 @@
  * What it does: `Content-Length` request bodies (JSAMP needs them); responses
  * framed by `Content-Length`, chunked, or the end of the connection; HTTP/1.0
  * servers (astropy's, JSAMP's); interim 1xx responses; a cap on the response
- * size; abort through an `AbortSignal`. Idle connections keep a read pending,
- * so one the server closes leaves the pool at once; a request that finds its
- * reused connection closed before any byte of the answer is sent again once
- * on a new connection, as browsers do.
+ * size; abort through an `AbortSignal`.
+ *
+ * A request is never sent twice once the server may have it whole: the
+ * hub's POSTs deliver messages, and a tool that acted on one and then closed
+ * the connection without answering would act on it again (see
+ * {@linkcode HttpPool.post} for the one case where a request is sent again,
+ * and why that one is safe). Instead, the pool keeps the race with a server
+ * closing a kept-alive connection small: idle connections keep a read
+ * pending, so one the server closes leaves the pool at once; one is not
+ * reused after the server's `Keep-Alive: timeout` (less a second), nor after
+ * half the idle time its server was once seen to close one after, nor at all
+ * for a server seen to close one soon after answering (as SAOImage DS9 does,
+ * saying HTTP/1.1 all the same).
  *
  * Strict in what it sends (CRLF, exact lengths), liberal in what it reads, as
  * RFC 9112 lets a recipient be: a bare LF ends a line anywhere a CRLF does
@@ -63,7 +72,11 @@ export interface HttpPoolOptions {
   maxIdlePerOrigin?: number;
   /** Idle connections kept in all; the longest idle is closed first. Default 512. */
   maxIdle?: number;
-  /** Idle connections older than this are not reused. Default 30,000 ms. */
+  /**
+   * Idle connections older than this are not reused. Default 15,000 ms:
+   * below the 20-30 s after which many servers close idle connections
+   * without saying so in a `Keep-Alive` header.
+   */
   idleTimeoutMs?: number;
   /** Sent as `User-Agent`. Default `sampkit-deno`. */
   userAgent?: string;
@@ -121,7 +134,19 @@ export interface HttpPostResponse {
  * ```
  */
 export interface HttpPool {
-  /** POSTs `body` (UTF-8, `Content-Type: text/xml`) to an `http:` URL and reads the answer. */
+  /**
+   * POSTs `body` (UTF-8, `Content-Type: text/xml`) to an `http:` URL and
+   * reads the answer.
+   *
+   * Once the request may have reached the server whole, it is not sent
+   * again, whatever happens next: a failure then is an
+   * {@linkcode HttpProtocolError} (an {@linkcode HttpClosedError} for a
+   * connection lost before the answer), or an {@linkcode HttpTimeoutError}
+   * with `requestSent`, and the server may have acted on it. The one request
+   * sent again (once, on a new connection) is one whose kept-alive
+   * connection failed while it was being written: its last bytes never left
+   * this host, so the server cannot have read it whole.
+   */
   post(url: string, body: string, options?: HttpPostOptions): Promise<HttpPostResponse>;
   /** Idle connections held now. */
   readonly idle: number;
@@ -160,6 +185,8 @@ interface Conn {
   idleSince: number;
   /** Requests answered on it so far. */
   uses: number;
+  /** While idle: how long it may stay idle and still be reused, in ms. */
+  keepMs: number;
 }
 
 /** What a URL tells a request: where to connect, and its head up to the length. */
@@ -172,6 +199,21 @@ interface Target {
 
 /** URLs remembered parsed (the oldest is forgotten first). */
 const MAX_TARGETS = 1024;
+/** Origins whose closing of idle connections is remembered (the oldest is forgotten first). */
+const MAX_ORIGINS = 1024;
+/** How much sooner than a server's `Keep-Alive: timeout` a connection stops being reused. */
+const KEEP_ALIVE_MARGIN_MS = 1000;
+/**
+ * A server seen to close a connection idle for less than this keeps none:
+ * its connections are closed after each answer rather than risk a request
+ * crossing its close (a request that may have arrived is not sent again).
+ */
+const MIN_KEPT_IDLE_MS = 2000;
+/**
+ * A connection idle longer than this is written to in two steps, so that a
+ * server that has closed it is found out before the request is whole.
+ */
+const PROBE_IDLE_MS = 1000;
 
 interface Head {
   status: number;
@@ -181,6 +223,8 @@ interface Head {
   chunked: boolean;
   close: boolean;
   keepAlive: boolean;
+  /** The `timeout` of a `Keep-Alive` header, in seconds. */
+  keepAliveTimeout?: number;
 }
 
 /**
@@ -201,7 +245,7 @@ interface Head {
 export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   const maxPerOrigin = options.maxIdlePerOrigin ?? 8;
   const maxIdle = options.maxIdle ?? 512;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 15_000;
   const userAgent = options.userAgent ?? "sampkit-deno";
   /** Idle connections per origin, most recently used last. */
   const idle = new Map<string, Conn[]>();
@@ -210,6 +254,29 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   let idleCount = 0;
   let closed = false;
   const deadlines = createDeadlines();
+  /** Per origin, the shortest idle time after which its server was seen to close a connection. */
+  const closedAfter = new Map<string, number>();
+
+  /** Remembers that `origin`'s server closed a connection idle for `idleMs`. */
+  function learn(origin: string, idleMs: number): void {
+    const known = closedAfter.get(origin);
+    if (known !== undefined && known <= idleMs) return;
+    if (known === undefined && closedAfter.size >= MAX_ORIGINS) {
+      closedAfter.delete(closedAfter.keys().next().value!);
+    }
+    closedAfter.set(origin, idleMs);
+  }
+
+  /** How long a connection to `origin` may idle and still be reused, after an answer with `head`. */
+  function keepFor(origin: string, head: Head): number {
+    let ms = idleTimeoutMs;
+    if (head.keepAliveTimeout !== undefined) {
+      ms = Math.min(ms, head.keepAliveTimeout * 1000 - KEEP_ALIVE_MARGIN_MS);
+    }
+    const seen = closedAfter.get(origin);
+    if (seen !== undefined) ms = Math.min(ms, seen < MIN_KEPT_IDLE_MS ? 0 : seen / 2);
+    return ms;
+  }
 
   function destroy(c: Conn): void {
     if (c.closed) return;
@@ -235,8 +302,8 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     if (list.length === 0) idle.delete(c.origin);
   }
 
-  function park(c: Conn): void {
-    if (closed || c.closed) return destroy(c);
+  function park(c: Conn, keepMs: number): void {
+    if (closed || c.closed || keepMs <= 0) return destroy(c);
     if (c.buf.length > KEEP_BUFFER) c.buf = new Uint8Array(INITIAL_BUFFER);
     c.start = c.end = 0;
     const crowded = idle.get(c.origin);
@@ -246,6 +313,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     if (!list) idle.set(c.origin, list = []);
     c.idle = true;
     c.idleSince = performance.now();
+    c.keepMs = keepMs;
     list.push(c);
     idleCount++;
     // A read stays pending while idle: the server closing the connection
@@ -253,10 +321,15 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     const pending = c.tcp.read(c.buf);
     c.pending = pending;
     c.tcp.unref();
-    pending.then(() => {
-      if (c.idle && c.pending === pending) destroy(c);
-    }, () => {
-      if (c.idle && c.pending === pending) destroy(c);
+    pending.then((n) => {
+      if (!c.idle || c.pending !== pending) return;
+      // Closed by the server (rather than sent something unasked): remember how soon.
+      if (n === null) learn(c.origin, performance.now() - c.idleSince);
+      destroy(c);
+    }, (e) => {
+      if (!c.idle || c.pending !== pending) return;
+      if (isConnectionLoss(e)) learn(c.origin, performance.now() - c.idleSince);
+      destroy(c);
     });
   }
 
@@ -268,18 +341,21 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     if (oldest) destroy(oldest);
   }
 
-  function takeIdle(origin: string): Conn | undefined {
+  /** The most recently parked connection to `origin` still fit for reuse, and how long it idled. */
+  function takeIdle(origin: string): { c: Conn; idleMs: number } | undefined {
     const list = idle.get(origin);
     const now = performance.now();
     while (list?.length) {
       const c = list[list.length - 1];
-      if (now - c.idleSince > idleTimeoutMs) {
+      // A parked connection the server closed has left the pool already
+      // (its pending read ended): what is here was open when last seen.
+      if (c.closed || now - c.idleSince > c.keepMs) {
         destroy(c);
         continue;
       }
       unpark(c);
       c.tcp.ref();
-      return c;
+      return { c, idleMs: now - c.idleSince };
     }
     return undefined;
   }
@@ -301,6 +377,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
       closed: false,
       idleSince: 0,
       uses: 0,
+      keepMs: 0,
     };
     if (closed) {
       destroy(c);
@@ -382,9 +459,9 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     try {
       for (let attempt = 0;; attempt++) {
         sent = false;
-        const reused = attempt === 0 ? takeIdle(origin) : undefined;
-        if (reused) {
-          current = reused;
+        const taken = attempt === 0 ? takeIdle(origin) : undefined;
+        if (taken) {
+          current = taken.c;
         } else {
           connecting = signal || timeoutMs !== undefined ? new AbortController() : undefined;
           try {
@@ -400,14 +477,45 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           }
         }
         const c = current;
+        try {
+          if (taken && (c.uses === 1 || taken.idleMs > PROBE_IDLE_MS)) {
+            // A connection not yet reused, or idle a while, may have been
+            // closed by its server just now, before the pool could see it.
+            // A server that has closed its socket answers the first bytes
+            // it gets with a reset, which (on loopback, within the write
+            // itself) makes the second write fail: the request is then
+            // known never to have been whole over there, and goes again
+            // below. If the reset comes later, the failure comes after the
+            // request went out, and it is not sent again.
+            await writeAll(c.tcp, request.subarray(0, 1));
+            await writeAll(c.tcp, request.subarray(1));
+          } else {
+            await writeAll(c.tcp, request);
+          }
+        } catch (e) {
+          destroy(c);
+          current = undefined;
+          const f = failure(e);
+          if (f !== e) throw f;
+          // The write failed: the request's last bytes never left this
+          // host, so the server cannot have read it whole, and with its
+          // Content-Length it acts on nothing less. On a kept-alive
+          // connection that is a server that closed it while idle: the
+          // request goes again, once, on a new connection. On a new
+          // connection the server is refusing it: that is the failure.
+          if (taken && isConnectionLoss(e)) {
+            learn(origin, taken.idleMs);
+            continue;
+          }
+          throw e;
+        }
+        sent = true;
         let answered = false;
         try {
-          await writeAll(c.tcp, request);
-          sent = true;
           const response = await readResponse(c, max, () => answered = true);
           c.uses++;
           current = undefined;
-          if (response.reusable) park(c);
+          if (response.reusable) park(c, keepFor(origin, response.head));
           else destroy(c);
           return response.response;
         } catch (e) {
@@ -415,21 +523,22 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           current = undefined;
           const f = failure(e);
           if (f !== e) throw f;
-          // A kept-alive connection the server dropped just as we reused it:
-          // nothing of the answer came, so the request is sent again, once.
-          const dropped = e instanceof HttpClosedError || !(e instanceof HttpProtocolError);
-          if (reused && !answered && dropped) continue;
-          // Reset while we read: the request went out, the answer did not come.
-          if (sent && isConnectionLoss(e)) {
-            throw new HttpClosedError(
-              `the server reset the connection ${
-                answered ? "in the middle of the answer" : "before answering"
-              } (${(e as Error).message})`,
-              answered,
-              { cause: e },
-            );
-          }
-          throw e;
+          // The request went out whole: the server may have read it, acted
+          // on it, and closed the connection without answering. It is not
+          // sent again. A kept-alive connection lost before any answer may
+          // as well be one the server closed while it idled, just as the
+          // request crossed its close: its connections are kept less long.
+          const lost = e instanceof HttpClosedError || isConnectionLoss(e);
+          if (taken && !answered && lost) learn(origin, taken.idleMs);
+          if (e instanceof HttpProtocolError) throw e;
+          // Whatever else ended the read, the request had gone out whole.
+          throw new HttpClosedError(
+            `${isConnectionLoss(e) ? "the server reset the connection" : "the connection failed"} ${
+              answered ? "in the middle of the answer" : "before answering"
+            } (${(e as Error)?.message ?? e})`,
+            answered,
+            { cause: e },
+          );
         }
       }
     } finally {
@@ -507,7 +616,7 @@ async function readResponse(
   c: Conn,
   max: number,
   onFirstByte: () => void,
-): Promise<{ response: HttpPostResponse; reusable: boolean }> {
+): Promise<{ response: HttpPostResponse; reusable: boolean; head: Head }> {
   let head: Head;
   for (;;) {
     head = await readHead(c, onFirstByte);
@@ -535,6 +644,7 @@ async function readResponse(
   return {
     response: { status: head.status, statusText: head.statusText, body: decoder.decode(bytes) },
     reusable,
+    head,
   };
 }
 
@@ -633,6 +743,10 @@ function applyField(head: Head, name: string, value: string): void {
     const tokens = value.toLowerCase().split(",").map((s) => s.trim());
     if (tokens.includes("close")) head.close = true;
     if (tokens.includes("keep-alive")) head.keepAlive = true;
+  } else if (name === "keep-alive") {
+    // `timeout=5, max=100` (RFC 2068 §19.7.1.1): how long the server keeps it idle.
+    const m = /(?:^|[\s,;])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
+    if (m) head.keepAliveTimeout = Math.min(head.keepAliveTimeout ?? Infinity, Number(m[1]));
   }
 }
 
