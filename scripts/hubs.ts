@@ -3,7 +3,7 @@
  * new temp dir: ours (`deno run hub.ts` with exactly the compiled
  * permissions), JSAMP's (`jsamp hub`) and astropy's (SAMPHubServer, via
  * tests/peers/astropy_hub.py). The tests (through tests/_hubs.ts) and the
- * benchmarks (scripts/bench_peers.ts) both start hubs here.
+ * benchmarks (scripts/bench/peers/, `deno task bench:peers`) both start hubs here.
  *
  * Every hub process gets HOME=<dir>: Java takes the home directory from
  * /etc/passwd, not $HOME, so `SAMP_HUB=std-lockurl:file://<lockfile>` is what

@@ -4,7 +4,8 @@
  *
  * Why not `fetch`: on loopback, a POST through this pool costs about a third
  * of what `fetch` costs in CPU and latency, and keeps far less native memory
- * per connection (measured: `deno run -A scripts/bench_http.ts`). The hub
+ * per connection (measured with a throwaway loopback comparison when the pool
+ * was written; `deno task bench` shows the hub's end-to-end figures). The hub
  * makes one such POST for every message it delivers, so this is most of its
  * work. `fetch` stays the transport of everything else (browsers, `https:`).
  *
