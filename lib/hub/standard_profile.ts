@@ -14,6 +14,9 @@ import { createHttpPool, HttpClosedError } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
+import { arityFault, hubApiMethod } from "./hub_api.ts";
+
+const PREFIX = "samp.hub.";
 
 /**
  * Options of the Standard Profile.
@@ -93,7 +96,8 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
     return k;
   }
 
-  const methods: Record<string, [params: string[], Method]> = {
+  /** The Standard Profile's own methods; the rest of the hub API is HUB_API's. */
+  const own: Record<string, [params: string[], Method]> = {
     "samp.hub.register": [["samp-secret"], ([given]) => {
       core.touch();
       if (typeof given !== "string" || !timingSafeEqual(given, secret)) {
@@ -103,72 +107,11 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       }
       return core.register("standard");
     }],
-    "samp.hub.unregister": [["private-key"], ([k]) => {
-      core.unregister(key(k));
-      return "";
-    }],
     "samp.hub.setXmlrpcCallback": [["private-key", "url"], ([k, url]) => {
       const privateKey = key(k);
       core.setDelivery(privateKey, xmlrpcDelivery(callbackUrl(url), privateKey));
       return "";
     }],
-    "samp.hub.declareMetadata": [
-      ["private-key", "metadata"],
-      ([k, m]) => {
-        core.declareMetadata(key(k), m);
-        return "";
-      },
-    ],
-    "samp.hub.getMetadata": [
-      ["private-key", "client-id"],
-      ([k, id]) => core.getMetadata(key(k), id),
-    ],
-    "samp.hub.declareSubscriptions": [
-      ["private-key", "subscriptions"],
-      ([k, s]) => {
-        core.declareSubscriptions(key(k), s);
-        return "";
-      },
-    ],
-    "samp.hub.getSubscriptions": [
-      ["private-key", "client-id"],
-      ([k, id]) => core.getSubscriptions(key(k), id),
-    ],
-    "samp.hub.getRegisteredClients": [["private-key"], ([k]) => core.getRegisteredClients(key(k))],
-    "samp.hub.getSubscribedClients": [
-      ["private-key", "mtype"],
-      ([k, mtype]) => core.getSubscribedClients(key(k), mtype),
-    ],
-    "samp.hub.notify": [
-      ["private-key", "recipient-id", "message"],
-      ([k, to, msg]) => {
-        core.notify(key(k), to, msg);
-        return "";
-      },
-    ],
-    "samp.hub.notifyAll": [["private-key", "message"], ([k, msg]) => core.notifyAll(key(k), msg)],
-    "samp.hub.call": [
-      ["private-key", "recipient-id", "msg-tag", "message"],
-      ([k, to, tag, msg]) => core.call(key(k), to, tag, msg),
-    ],
-    "samp.hub.callAll": [
-      ["private-key", "msg-tag", "message"],
-      ([k, tag, msg]) => core.callAll(key(k), tag, msg),
-    ],
-    "samp.hub.callAndWait": [
-      ["private-key", "recipient-id", "message", "timeout"],
-      ([k, to, msg, timeout], ctx) =>
-        core.callAndWait(key(k), to, msg, sampInt(timeout, "timeout"), ctx.signal),
-    ],
-    "samp.hub.reply": [
-      ["private-key", "msg-id", "response"],
-      ([k, id, response]) => {
-        core.reply(key(k), id, response);
-        // The replier's own answer goes out one event-loop turn later, so
-        // that a callAndWait caller this reply completes is answered first.
-        return nextTurn().then(() => "");
-      },
-    ],
   };
 
   function xmlrpcDelivery(url: string, privateKey: string): Delivery {
@@ -197,21 +140,28 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   const dispatch: XmlRpcDispatch = (method, params, ctx) => {
     if (method === "samp.hub.ping") {
       // JSAMP and astropy send no argument, sampjs the private key: accept both.
-      if (params.length > 1) throw arity(method, ["[private-key]"], params.length);
+      if (params.length > 1) throw arityFault(method, ["[private-key]"], params.length);
       core.touch(typeof params[0] === "string" ? params[0] : undefined);
       return "";
     }
-    const entry = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (!entry) {
+    const entry = Object.hasOwn(own, method) ? own[method] : undefined;
+    if (entry) {
+      const [names, run] = entry;
+      if (params.length !== names.length) throw arityFault(method, names, params.length);
+      return run(params, ctx);
+    }
+    const api = method.startsWith(PREFIX) ? hubApiMethod(method.slice(PREFIX.length)) : undefined;
+    if (!api) {
       throw new SampFault(
         method.startsWith("samp.webhub.")
           ? `Unknown XML-RPC method ${method}: Web Profile methods are served on the Web Profile port`
           : `Unknown XML-RPC method ${method}: this is a SAMP Standard Profile hub (samp.hub.*)`,
       );
     }
-    const [names, run] = entry;
-    if (params.length !== names.length) throw arity(method, names, params.length);
-    return run(params, ctx);
+    if (params.length !== api.params.length + 1) {
+      throw arityFault(method, ["private-key", ...api.params], params.length);
+    }
+    return api.run(core, key(params[0]), params.slice(1), ctx.signal);
   };
 
   return {
@@ -220,11 +170,6 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
       pool.close();
     },
   };
-}
-
-/** Resolves after the event loop has had one turn (I/O written, timers run). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function callbackUrl(url: SampValue): string {
@@ -239,19 +184,6 @@ function callbackUrl(url: SampValue): string {
   throw new SampFault(
     `Callback URL must be an http:// URL of the client's XML-RPC server, not ${
       typeof url === "string" ? JSON.stringify(url) : "a " + (Array.isArray(url) ? "list" : "map")
-    }`,
-  );
-}
-
-function sampInt(v: SampValue, name: string): number {
-  if (typeof v === "string" && /^\s*[+-]?\d+(\.\d*)?\s*$/.test(v)) return Number(v);
-  throw new SampFault(`${name} must be a SAMP int (a string of digits), not ${JSON.stringify(v)}`);
-}
-
-function arity(method: string, names: string[], got: number): SampFault {
-  return new SampFault(
-    `Bad arguments: ${method} takes (${names.join(", ")}), got ${got} argument${
-      got === 1 ? "" : "s"
     }`,
   );
 }

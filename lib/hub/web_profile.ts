@@ -12,11 +12,12 @@
  */
 
 import { SampFault } from "../errors.ts";
-import type { RegInfo, Response, SampMap, SampValue } from "../types.ts";
+import type { RegInfo, SampMap, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import type { Authorizer } from "./consent.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
+import { arityFault, hubApiMethod, sampInt } from "./hub_api.ts";
 import { UrlControl } from "./url_control.ts";
 
 /**
@@ -88,22 +89,10 @@ interface Queue {
   closed: boolean;
 }
 
-const METHODS: Record<string, string[]> = {
-  unregister: ["private-key"],
-  declareMetadata: ["private-key", "metadata"],
-  getMetadata: ["private-key", "client-id"],
-  declareSubscriptions: ["private-key", "subscriptions"],
-  getSubscriptions: ["private-key", "client-id"],
-  getRegisteredClients: ["private-key"],
-  getSubscribedClients: ["private-key", "mtype"],
-  notify: ["private-key", "recipient-id", "message"],
-  notifyAll: ["private-key", "message"],
-  call: ["private-key", "recipient-id", "msg-tag", "message"],
-  callAll: ["private-key", "msg-tag", "message"],
-  callAndWait: ["private-key", "recipient-id", "message", "timeout"],
-  reply: ["private-key", "msg-id", "response"],
-  allowReverseCallbacks: ["private-key", "allow"],
-  pullCallbacks: ["private-key", "timeout"],
+/** The Web Profile's own methods and their parameters after the private key; the rest is HUB_API. */
+const OWN_METHODS: Record<string, string[]> = {
+  allowReverseCallbacks: ["allow"],
+  pullCallbacks: ["timeout"],
 };
 
 /**
@@ -209,7 +198,9 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
 
   async function register(params: SampValue[], ctx: XmlRpcContext): Promise<RegInfo> {
     if (closed) throw new SampFault("The hub is shutting down");
-    if (params.length !== 1) throw arity("register", ["identity-info"], params.length);
+    if (params.length !== 1) {
+      throw arityFault("samp.webhub.register", ["identity-info"], params.length);
+    }
     const [identity] = params;
     // The SAMP 1.3 form is a map with samp.name; drafts sent the name alone.
     const name = typeof identity === "string"
@@ -253,7 +244,7 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     }
     queue.lastPoll = Date.now();
     if (queue.items.length > 0) return queue.items.splice(0);
-    const seconds = sampNumber(timeout, "timeout");
+    const seconds = sampInt(timeout, "timeout");
     if (seconds === 0 || queue.closed || closed) return [];
     const waitMs = seconds < 0 ? maxPullMs : Math.min(seconds * 1000, maxPullMs);
     if (queue.waiter) queue.waiter([]); // an older poll of the same client gives way
@@ -286,72 +277,50 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     const name = method.slice("samp.webhub.".length);
     if (name === "register") return register(params, ctx);
     if (name === "ping") {
-      if (params.length > 1) throw arity(name, ["[private-key]"], params.length);
+      if (params.length > 1) throw arityFault(method, ["[private-key]"], params.length);
       core.touch(typeof params[0] === "string" ? params[0] : undefined);
       return "";
     }
-    const names = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
+    const ownParams = Object.hasOwn(OWN_METHODS, name) ? OWN_METHODS[name] : undefined;
+    const api = ownParams ? undefined : hubApiMethod(name);
+    const names = ownParams ?? api?.params;
     if (!names) throw new SampFault(`Unknown XML-RPC method ${method}`);
-    if (params.length !== names.length) throw arity(name, names, params.length);
+    if (params.length !== names.length + 1) {
+      throw arityFault(method, ["private-key", ...names], params.length);
+    }
     const key = webKey(params[0]);
     const self = idOf(key);
     const args = params.slice(1);
-    // What a web client sends can never become fetchable through the translator.
-    if (name !== "pullCallbacks" && name !== "allowReverseCallbacks") {
-      urls?.noteSupplied(self, args);
-    }
-    switch (name) {
-      case "allowReverseCallbacks": {
-        const allow = sampNumber(args[0], "allow") !== 0;
-        const id = self;
-        core.touch(key);
-        if (allow && !queues.has(key)) {
-          const queue: Queue = { id, items: [], polling: 0, lastPoll: Date.now(), closed: false };
-          queues.set(key, queue);
-          core.setDelivery(key, queueDelivery(key, queue));
-        } else if (!allow && queues.has(key)) {
-          core.setDelivery(key, null);
-        }
-        return "";
+    if (name === "allowReverseCallbacks") {
+      const allow = sampInt(args[0], "allow") !== 0;
+      core.touch(key);
+      if (allow && !queues.has(key)) {
+        const queue: Queue = {
+          id: self,
+          items: [],
+          polling: 0,
+          lastPoll: Date.now(),
+          closed: false,
+        };
+        queues.set(key, queue);
+        core.setDelivery(key, queueDelivery(key, queue));
+      } else if (!allow && queues.has(key)) {
+        core.setDelivery(key, null);
       }
-      case "pullCallbacks":
-        core.touch(key);
-        return pullCallbacks(key, args[0], ctx);
-      case "unregister":
-        core.unregister(key);
-        return "";
-      case "declareMetadata":
-        core.declareMetadata(key, args[0]);
-        return "";
-      case "getMetadata":
-        return delivered(self, args[0], core.getMetadata(key, args[0]));
-      case "declareSubscriptions":
-        core.declareSubscriptions(key, args[0]);
-        return "";
-      case "getSubscriptions":
-        return core.getSubscriptions(key, args[0]);
-      case "getRegisteredClients":
-        return core.getRegisteredClients(key);
-      case "getSubscribedClients":
-        return core.getSubscribedClients(key, args[0]);
-      case "notify":
-        core.notify(key, args[0], args[1]);
-        return "";
-      case "notifyAll":
-        return core.notifyAll(key, args[0]);
-      case "call":
-        return core.call(key, args[0], args[1], args[2]);
-      case "callAll":
-        return core.callAll(key, args[0], args[1]);
-      case "callAndWait":
-        return core.callAndWait(key, args[0], args[1], sampNumber(args[2], "timeout"), ctx.signal)
-          .then((r: Response) => delivered(self, args[0], r));
-      case "reply":
-        core.reply(key, args[0], args[1]);
-        return "";
-      default:
-        throw new SampFault(`Unknown XML-RPC method ${method}`);
+      return "";
     }
+    if (name === "pullCallbacks") {
+      core.touch(key);
+      return pullCallbacks(key, args[0], ctx);
+    }
+    // What a web client sends can never become fetchable through the translator.
+    urls?.noteSupplied(self, args);
+    const result = api!.run(core, key, args, ctx.signal);
+    // What comes back from another client is delivered from it (URL control).
+    if (name !== "getMetadata" && name !== "callAndWait") return result;
+    return result instanceof Promise
+      ? result.then((r) => delivered(self, args[0], r))
+      : delivered(self, args[0], result);
   };
 
   return {
@@ -402,17 +371,4 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
   function lastActive(id: string): number {
     return core.lastActiveOf(id) ?? Date.now();
   }
-}
-
-function sampNumber(v: SampValue, name: string): number {
-  if (typeof v === "string" && /^\s*[+-]?\d+(\.\d*)?\s*$/.test(v)) return Number(v);
-  throw new SampFault(`${name} must be a SAMP int (a string of digits), not ${JSON.stringify(v)}`);
-}
-
-function arity(method: string, names: string[], got: number): SampFault {
-  return new SampFault(
-    `Bad arguments: samp.webhub.${method} takes (${names.join(", ")}), got ${got} argument${
-      got === 1 ? "" : "s"
-    }`,
-  );
 }
