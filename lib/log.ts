@@ -2,8 +2,16 @@
  * A small line logger: one line per event, with a level filter, written to
  * stderr or a file. Nothing global: each hub has its own.
  *
+ * Client-supplied parts of a message go through `displayText` (see
+ * `_display.ts`) where the message is made; as a last guard, a message that
+ * still holds a control, bidi control, line separator or lone surrogate is
+ * written escaped as a whole, so a line can never be forged or clear the
+ * screen.
+ *
  * @module
  */
+
+import { displayText, hasUnsafeText } from "./_display.ts";
 
 /**
  * Log levels, least to most severe; `OFF` writes nothing.
@@ -52,7 +60,9 @@ export interface Logger {
 }
 
 /**
- * Makes a logger that passes each formatted line to `write`.
+ * Makes a logger that passes each formatted line to `write`. A message is
+ * one line: one holding a control character, bidi control, line separator or
+ * lone surrogate is written escaped as a whole (with `displayText`).
  *
  * @example
  * ```ts
@@ -70,7 +80,10 @@ export function createLogger(
   const threshold = LOG_LEVELS.indexOf(level);
   const at = (name: LogLevel) => {
     if (LOG_LEVELS.indexOf(name) < threshold) return () => {};
-    return (message: string) => write(`${now().toISOString()} ${name} ${message}`);
+    return (message: string) => {
+      const text = hasUnsafeText(message) ? displayText(message, Infinity) : message;
+      write(`${now().toISOString()} ${name} ${text}`);
+    };
   };
   return { level, debug: at("DEBUG"), info: at("INFO"), warn: at("WARNING"), error: at("ERROR") };
 }

@@ -8,6 +8,9 @@
  * reveals nothing); the peer must be loopback and the Host header must name
  * loopback (403 otherwise: this blocks DNS rebinding); there are never any
  * `Access-Control-*` headers; a POST must carry no cross-site `Origin`.
+ * What it shows of clients (names, metadata, MTypes, reasons, error texts,
+ * consent requests) is escaped by `displayText` before it leaves the hub, so
+ * no control, bidi override or line separator reaches the page.
  *
  * @module
  */
@@ -15,6 +18,7 @@
 import type { ClientInfo, HubActivity, HubCore } from "./core.ts";
 import type { Authorizer, ConsentDecision, ConsentRequest } from "./consent.ts";
 import { isLoopbackAddress, isLoopbackHost } from "./web_server.ts";
+import { displayText, hasUnsafeText } from "../_display.ts";
 
 /**
  * A consent request waiting for an answer, as the page shows it.
@@ -238,19 +242,66 @@ interface ClientView {
   registeredAt: number;
 }
 
+// Most code points the page shows of a client-supplied string (see displayText):
+/** a metadata value; */
+const VALUE_MAX = 2000;
+/** an error text or a reason. */
+const TEXT_MAX = 500;
+
+/** A client-supplied value as the page shows it: every string (key or value) escaped and cut. */
+function displayValue(value: unknown): unknown {
+  if (typeof value === "string") return displayText(value, VALUE_MAX);
+  if (Array.isArray(value)) return value.map(displayValue);
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[displayText(k)] = displayValue(v);
+    return out;
+  }
+  return value;
+}
+
 function clientView(c: ClientInfo): ClientView {
   const name = c.metadata["samp.name"];
   const icon = c.metadata["samp.icon.url"];
   return {
-    id: c.id,
+    id: displayText(c.id),
     profile: c.profile,
-    name: typeof name === "string" ? name : undefined,
-    icon: typeof icon === "string" && /^(https?:|data:image\/)/i.test(icon) ? icon : undefined,
-    metadata: c.metadata as Record<string, unknown>,
-    subscriptions: Object.keys(c.subscriptions),
+    name: typeof name === "string" ? displayText(name) : undefined,
+    // Only used as an image's address, never shown: kept whole, or left out.
+    icon: typeof icon === "string" && /^(https?:|data:image\/)/i.test(icon) && !hasUnsafeText(icon)
+      ? icon
+      : undefined,
+    metadata: displayValue(c.metadata) as Record<string, unknown>,
+    subscriptions: Object.keys(c.subscriptions).map((p) => displayText(p)),
     callable: c.callable,
     registeredAt: c.registeredAt,
   };
+}
+
+/** A consent request as the page shows it: the page's name, Origin and Referer escaped. */
+function pendingView(p: PendingConsent): PendingConsent {
+  return {
+    ...p,
+    name: displayText(p.name),
+    ...(p.origin === undefined ? {} : { origin: displayText(p.origin) }),
+    ...(p.referer === undefined ? {} : { referer: displayText(p.referer) }),
+  };
+}
+
+/** A consent event as the page shows it. */
+function consentView(e: ConsentEvent): ConsentEvent {
+  return e.type === "pending"
+    ? { type: "pending", request: pendingView(e.request) }
+    : { ...e, reason: displayText(e.reason, TEXT_MAX) };
+}
+
+/** A traffic activity as the page shows it: its strings (MTypes, errors…) escaped. */
+function activityView(a: HubActivity): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) {
+    out[k] = typeof v === "string" ? displayText(v, TEXT_MAX) : v;
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();
@@ -309,7 +360,7 @@ export function createHubPage(options: HubPageOptions): HubPage {
     uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
     stats: core.stats(),
     clients: core.clients().map(clientView),
-    consent: consent?.pending() ?? [],
+    consent: (consent?.pending() ?? []).map(pendingView),
     consentOnPage: consent !== undefined,
   });
 
@@ -333,7 +384,7 @@ export function createHubPage(options: HubPageOptions): HubPage {
     }
   };
 
-  const unlisten = consent?.listen((e) => send("consent", e));
+  const unlisten = consent?.listen((e) => send("consent", consentView(e)));
 
   const events = (request: Request): Response => {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -435,10 +486,10 @@ export function createHubPage(options: HubPageOptions): HubPage {
             stats,
             kind: a.kind,
             client: clientView(a.client),
-            ...(a.kind === "unregister" ? { reason: a.reason } : {}),
+            ...(a.kind === "unregister" ? { reason: displayText(a.reason, TEXT_MAX) } : {}),
           });
         default:
-          return send("activity", { at, stats, ...a });
+          return send("activity", { at, stats, ...activityView(a) });
       }
     },
     close() {

@@ -19,6 +19,7 @@ import {
   writeLockfileExclusive,
 } from "../lockfile.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { displayText } from "../_display.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { startCompactor } from "./_compact.ts";
 import {
@@ -181,6 +182,24 @@ export class HubAlreadyRunningError extends Error {
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
+// Most code points of client-supplied text in a log line (see displayText):
+/** a client's name, as in the consent prompt; */
+const NAME_MAX = 80;
+/** an error text or a reason; */
+const TEXT_MAX = 500;
+/** an internal error's stack. */
+const STACK_MAX = 4000;
+
+/** An error's text for a log line: escaped, and cut. */
+function errorText(e: unknown): string {
+  return displayText(String((e as Error)?.message ?? e), TEXT_MAX);
+}
+
+/** An internal error's stack for a log line: escaped (one line), and cut. */
+function stackText(e: unknown): string {
+  return displayText(String((e as Error)?.stack ?? e), STACK_MAX);
+}
+
 /**
  * Starts a hub: listens, writes the lockfile (taking over a stale one) and
  * serves until closed.
@@ -215,7 +234,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const dispatch: XmlRpcDispatch = (method, params, ctx) =>
     front.profile!.dispatch(method, params, ctx);
   const internalError = (e: unknown, method: string) =>
-    log.error(`internal error in ${method}: ${(e as Error)?.stack ?? e}`);
+    log.error(`internal error in ${displayText(method)}: ${stackText(e)}`);
   const xmlrpc = createXmlRpcHandler(dispatch, options.limits, internalError);
   const xmlrpcBody = createXmlRpcBodyHandler(dispatch, options.limits, internalError);
   const isXmlRpc = (method: string, path: string) =>
@@ -241,7 +260,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         }),
     },
     onError: (e) => {
-      log.error(`HTTP error: ${(e as Error)?.message ?? e}`);
+      log.error(`HTTP error: ${errorText(e)}`);
       return new Response("internal error\n", { status: 500 });
     },
   }, (request, info) => {
@@ -450,12 +469,14 @@ function randomHex(bytes: number): string {
   ).join("");
 }
 
+/** Logs one hub activity; every client-supplied part goes through displayText. */
 function logActivity(log: Logger, a: HubActivity): void {
+  const t = (text: string) => displayText(text);
   switch (a.kind) {
     case "register":
-      return log.info(`register ${a.client.id} (${a.client.profile} profile)`);
+      return log.info(`register ${t(a.client.id)} (${a.client.profile} profile)`);
     case "unregister":
-      return log.info(`unregister ${name(a.client)}: ${a.reason}`);
+      return log.info(`unregister ${name(a.client)}: ${displayText(a.reason, TEXT_MAX)}`);
     case "metadata":
       return log.info(`metadata ${name(a.client)}`);
     case "subscriptions":
@@ -463,35 +484,52 @@ function logActivity(log: Logger, a: HubActivity): void {
         `subscriptions ${name(a.client)}: ${Object.keys(a.client.subscriptions).length} patterns`,
       );
     case "callable":
-      return log.debug(`${a.client.id} ${a.client.callable ? "is callable" : "is not callable"}`);
+      return log.debug(
+        `${t(a.client.id)} ${a.client.callable ? "is callable" : "is not callable"}`,
+      );
     case "send":
       return log.debug(
-        `${a.mode} ${a.sender} -> ${a.recipient} ${a.mtype}${a.msgId ? ` (${a.msgId})` : ""}`,
+        `${a.mode} ${t(a.sender)} -> ${t(a.recipient)} ${t(a.mtype)}` +
+          (a.msgId ? ` (${t(a.msgId)})` : ""),
       );
     case "reply":
-      return log.debug(`reply ${a.responder} -> ${a.sender} ${a.msgId}: ${a.status}`);
-    case "delivery-failed":
+      return log.debug(
+        `reply ${t(a.responder)} -> ${t(a.sender)} ${t(a.msgId)}: ${t(a.status)}`,
+      );
+    case "delivery-failed": {
+      const [callback, recipient] = [t(a.callback), t(a.recipient)];
+      const error = displayText(a.error, TEXT_MAX);
       if (!a.maybeDelivered) {
-        return log.warn(`could not deliver ${a.callback} to ${a.recipient}: ${a.error}`);
+        return log.warn(`could not deliver ${callback} to ${recipient}: ${error}`);
       }
       // It may have arrived: calls wait for the recipient's own reply.
-      if (a.repeated) return log.debug(`${a.callback} to ${a.recipient}: ${a.error}`);
+      if (a.repeated) return log.debug(`${callback} to ${recipient}: ${error}`);
       return log.warn(
-        `${a.callback} to ${a.recipient} went out, but its answer failed: ${a.error}. ` +
-          `It may have arrived, so a call waits for ${a.recipient}'s own reply (or its ` +
-          `leaving, or the call's timeout); further such failures of ${a.recipient} are ` +
+        `${callback} to ${recipient} went out, but its answer failed: ${error}. ` +
+          `It may have arrived, so a call waits for ${recipient}'s own reply (or its ` +
+          `leaving, or the call's timeout); further such failures of ${recipient} are ` +
           `logged at debug level`,
       );
+    }
     case "sync-timeout":
       return log.warn(
-        `callAndWait ${a.msgId} from ${a.sender} to ${a.recipient} timed out after ${a.seconds} s`,
+        `callAndWait ${t(a.msgId)} from ${t(a.sender)} to ${t(a.recipient)} ` +
+          `timed out after ${a.seconds} s`,
       );
   }
 }
 
+/** "c3 (name)" for a log line, the name escaped and cut. */
 function name(c: { id: string; metadata: Record<string, unknown> }): string {
   const n = c.metadata["samp.name"];
-  return typeof n === "string" ? `${c.id} (${n})` : c.id;
+  const id = displayText(c.id);
+  return typeof n === "string" ? `${id} (${displayText(n, NAME_MAX)})` : id;
+}
+
+/** A page-supplied name in double quotes: escaped, cut, and its own quotes escaped. */
+function quoted(text: string): string {
+  // displayText escapes every backslash, so \" cannot be forged.
+  return `"${displayText(text, NAME_MAX).replaceAll('"', '\\"')}"`;
 }
 
 /** Serves the Web Profile on 127.0.0.1 and, where the system has it, [::1]. */
@@ -509,8 +547,9 @@ function startWeb(
   }, {
     limits: { maxBodyBytes: 8 * 1024 * 1024, ...options.limits },
     onError: (e, what) =>
-      log.error(`Web Profile internal error in ${what}: ${(e as Error)?.stack ?? e}`),
-    onRefused: (reason) => log.warn(`Web Profile refused a request: ${reason}`),
+      log.error(`Web Profile internal error in ${displayText(what)}: ${stackText(e)}`),
+    onRefused: (reason) =>
+      log.warn(`Web Profile refused a request: ${displayText(reason, TEXT_MAX)}`),
   });
   const serve = (hostname: string, port: number) =>
     Deno.serve({
@@ -518,7 +557,7 @@ function startWeb(
       port,
       onListen: () => {},
       onError: (e) => {
-        log.error(`Web Profile HTTP error: ${(e as Error)?.message ?? e}`);
+        log.error(`Web Profile HTTP error: ${errorText(e)}`);
         return new Response("internal error\n", { status: 500 });
       },
     }, handler);
@@ -548,8 +587,9 @@ function startWeb(
     idleTimeoutMs: options.idleTimeoutMs,
     onConsent: (name, origin, accepted, reason) =>
       log.info(
-        `web registration of ${JSON.stringify(name)} from ${origin ?? "no origin"}: ` +
-          `${accepted ? "accepted" : "refused"} (${reason})`,
+        `web registration of ${quoted(name)} from ` +
+          `${origin === undefined ? "no origin" : displayText(origin)}: ` +
+          `${accepted ? "accepted" : "refused"} (${displayText(reason, TEXT_MAX)})`,
       ),
   });
   const profile = front.profile;

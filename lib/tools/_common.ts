@@ -6,6 +6,16 @@ import { ClientNameError } from "../client/names.ts";
 import { SampClient } from "../client/client.ts";
 import { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "../errors.ts";
 import type { SampMap, SampValue } from "../types.ts";
+import { displayText, hasUnsafeText } from "../_display.ts";
+
+// What other clients (and the hub) say is shown to people through
+// displayText: no control character, bidi override or line separator of
+// theirs reaches the terminal. --json output is left as it is.
+
+/** Most code points of a client's name shown. */
+export const NAME_MAX = 80;
+/** Most code points of a string value (a parameter, a metadata value) shown. */
+const VALUE_MAX = 2000;
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -84,10 +94,24 @@ export function resolveTargets(client: SampClient, targets: string[]): string[] 
   return [...new Set(ids)];
 }
 
-/** A label for a client id: "c3 (topcat)". */
+/** A label for a client id: "c3 (topcat)", escaped (displayText). */
 export function label(client: SampClient, id: string): string {
   const name = client.clients.get(id)?.name;
-  return name ? `${id} (${name})` : id;
+  return name ? `${displayText(id)} (${displayText(name, NAME_MAX)})` : displayText(id);
+}
+
+/**
+ * A message for a person, on one line. It may quote a client (an error text)
+ * or the hub: one holding a control character is shown escaped
+ * (displayText), others as they are, so that paths stay readable.
+ */
+export function safeLine(message: string): string {
+  return hasUnsafeText(message) ? displayText(message, 1000) : message;
+}
+
+/** An error's message for a person, on one line (see {@linkcode safeLine}). */
+export function errorLine(e: unknown): string {
+  return safeLine(String((e as Error)?.message ?? e));
 }
 
 /** Maps an error to an exit code and a one-line message. */
@@ -174,9 +198,14 @@ export function toSamp(value: unknown, where: string): SampValue {
   throw new UsageError(`${where}: null has no SAMP form (use "" or leave the key out)`);
 }
 
-/** Pretty-prints a SAMP value as indented YAML-like text for people. */
+/**
+ * Pretty-prints a SAMP value as indented YAML-like text for people: strings
+ * in double quotes and keys escaped (displayText; a `"` as `\"`), long
+ * strings cut.
+ */
 export function pretty(value: SampValue, indent = ""): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  // displayText escapes every backslash, so \" cannot be forged.
+  if (typeof value === "string") return `"${displayText(value, VALUE_MAX).replaceAll('"', '\\"')}"`;
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
     return value.map((v) => `\n${indent}- ${pretty(v, indent + "  ").trimStart()}`).join("");
@@ -186,7 +215,7 @@ export function pretty(value: SampValue, indent = ""): string {
   return keys.map((k) => {
     const v = value[k];
     const inner = pretty(v, indent + "  ");
-    return `\n${indent}${k}:${
+    return `\n${indent}${displayText(k)}:${
       typeof v === "string" || inner === "{}" || inner === "[]" ? " " : ""
     }${inner}`;
   }).join("");

@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 import type { SampClient } from "../client/client.ts";
 import type { TrackedClient } from "../client/tracker.ts";
-import { COMMON_FLAGS, COMMON_HELP, connect, EXIT } from "./_common.ts";
+import { COMMON_FLAGS, COMMON_HELP, connect, EXIT, NAME_MAX } from "./_common.ts";
+import { displayText } from "../_display.ts";
 
 export const CLIENTS_HELP = `samp clients: list the clients registered with the hub
 
@@ -22,15 +23,17 @@ ${COMMON_HELP}
 
 Stop with Ctrl-C.`;
 
+/** A client for people: what it says of itself is escaped (displayText). */
 function describe(c: TrackedClient, self: string, subscriptions: boolean): string {
   const text = c.metadata["samp.description.text"];
+  const name = c.name === undefined ? "(no samp.name)" : displayText(c.name, NAME_MAX);
   const lines = [
-    `${c.id}${c.id === self ? " (this command)" : ""}  ${c.name ?? "(no samp.name)"}` +
-    (typeof text === "string" ? `  ${text}` : ""),
+    `${displayText(c.id)}${c.id === self ? " (this command)" : ""}  ${name}` +
+    (typeof text === "string" ? `  ${displayText(text)}` : ""),
   ];
   const patterns = Object.keys(c.subscriptions);
   if (subscriptions) {
-    for (const p of patterns) lines.push(`    ${p}`);
+    for (const p of patterns) lines.push(`    ${displayText(p)}`);
   } else if (patterns.length > 0) {
     lines.push(
       `    subscribes to ${patterns.length} MType pattern${patterns.length === 1 ? "" : "s"}`,
@@ -113,18 +116,21 @@ export async function monitor(args: string[]): Promise<number> {
         client: client.clients.get(change.id),
       }));
     } else if (tty) draw();
-    else {console.log(
-        `${new Date().toISOString()} ${change.kind} ${change.id} ${
-          client.clients.get(change.id)?.name ?? ""
+    else {
+      const name = client.clients.get(change.id)?.name;
+      console.log(
+        `${new Date().toISOString()} ${change.kind} ${displayText(change.id)} ${
+          name === undefined ? "" : displayText(name, NAME_MAX)
         }`.trimEnd(),
-      );}
+      );
+    }
   });
   const done = new AbortController();
   const onSignal = () => done.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   client.onConnectionChange((c) => {
     if (!c.connected) {
-      console.error(`samp monitor: ${c.reason}`);
+      console.error(`samp monitor: ${displayText(c.reason, 1000)}`);
       done.abort();
     }
   });

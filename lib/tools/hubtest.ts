@@ -10,7 +10,7 @@ import { standardTransport } from "../client/standard_transport.ts";
 import { SampFault } from "../errors.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import type { Message, Response, SampMap, SampValue } from "../types.ts";
-import { COMMON_FLAGS, COMMON_HELP, EXIT } from "./_common.ts";
+import { COMMON_FLAGS, COMMON_HELP, EXIT, safeLine } from "./_common.ts";
 
 export const HUBTEST_HELP = `samp hubtest: check a hub against the SAMP 1.3 hub API, check by check
 
@@ -166,7 +166,12 @@ export async function hubtest(args: string[]): Promise<number> {
   const report = (name: string, ok: boolean, detail: string, warning = false) => {
     results.push({ name, ok, warning, detail });
     if (values.json) console.log(JSON.stringify({ name, ok, warning, detail }));
-    else console.log(ok ? `ok   ${name}` : `${warning ? "warn" : "FAIL"} ${name}: ${detail}`);
+    else {
+      // The detail may quote the hub under test.
+      console.log(
+        ok ? `ok   ${name}` : `${warning ? "warn" : "FAIL"} ${name}: ${safeLine(detail)}`,
+      );
+    }
   };
 
   /**

@@ -5,10 +5,12 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fileUrl } from "../client/mtypes.ts";
 import type { Response } from "../types.ts";
+import { displayText } from "../_display.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,
   connect,
+  errorLine,
   EXIT,
   label,
   progress,
@@ -156,12 +158,14 @@ export async function load(args: string[]): Promise<number> {
           : undefined;
         console.log(
           `${label(client, id)}: ${
-            ok ? `loaded ${name} (${mtype})` : `failed: ${why ?? "no reason given"}`
+            ok
+              ? `loaded ${name} (${mtype})`
+              : `failed: ${typeof why === "string" ? displayText(why, 1000) : "no reason given"}`
           }`,
         );
       } catch (e) {
         code = /did not reply/.test((e as Error).message) ? EXIT.timeout : EXIT.failed;
-        console.log(`${label(client, id)}: ${(e as Error).message}`);
+        console.log(`${label(client, id)}: ${errorLine(e)}`);
       }
     }));
   } finally {

@@ -6,7 +6,7 @@
  */
 
 import { clients, CLIENTS_HELP, monitor, MONITOR_HELP } from "./clients.ts";
-import { EXIT, explain } from "./_common.ts";
+import { EXIT, explain, safeLine } from "./_common.ts";
 import { hubtest, HUBTEST_HELP } from "./hubtest.ts";
 import { load, LOAD_HELP } from "./load.ts";
 import { send, SEND_HELP } from "./send.ts";
@@ -94,7 +94,7 @@ export async function runSampCli(args: string[]): Promise<number> {
     const { code, message } = parseError
       ? { code: EXIT.usage, message: `${(e as Error).message} (see samp ${name} --help)` }
       : explain(e);
-    console.error(`samp ${name}: ${message}`);
+    console.error(`samp ${name}: ${safeLine(message)}`);
     return code;
   }
 }

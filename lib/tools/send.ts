@@ -3,10 +3,12 @@
 import { parseArgs } from "node:util";
 import { isMType, isMTypePattern } from "../mtype.ts";
 import type { Response, SampMap } from "../types.ts";
+import { displayText } from "../_display.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,
   connect,
+  errorLine,
   EXIT,
   label,
   parseParams,
@@ -83,7 +85,9 @@ export async function send(args: string[]): Promise<number> {
       console.log(`${label(client, id)}: sent`);
     } else {
       const { "samp.status": status, ...rest } = response;
-      console.log(`${label(client, id)}: ${status}${pretty(rest as SampMap, "  ")}`);
+      console.log(
+        `${label(client, id)}: ${displayText(String(status))}${pretty(rest as SampMap, "  ")}`,
+      );
     }
   };
 
@@ -122,7 +126,7 @@ export async function send(args: string[]): Promise<number> {
         if (code === EXIT.ok || timedOut) code = timedOut ? EXIT.timeout : EXIT.failed;
         if (values.json) {
           console.log(JSON.stringify({ recipient: id, error: (e as Error).message }));
-        } else console.log(`${label(client, id)}: ${(e as Error).message}`);
+        } else console.log(`${label(client, id)}: ${errorLine(e)}`);
       }
     }));
   } finally {

@@ -4,7 +4,16 @@ import { parseArgs } from "node:util";
 import { isMTypePattern, matchScore } from "../mtype.ts";
 import type { IncomingMessage } from "../client/client.ts";
 import type { SampValue } from "../types.ts";
-import { COMMON_FLAGS, COMMON_HELP, connect, EXIT, pretty, UsageError } from "./_common.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  connect,
+  EXIT,
+  NAME_MAX,
+  pretty,
+  UsageError,
+} from "./_common.ts";
+import { displayText } from "../_display.ts";
 
 export const SNOOP_HELP = `samp snoop: print the messages this client receives
 
@@ -82,10 +91,13 @@ export async function snoop(args: string[]): Promise<number> {
         message: m.message,
       }));
     } else {
-      const from = m.senderName ? `${m.senderId} (${m.senderName})` : m.senderId;
-      const kind = m.msgId ? `call ${m.msgId}` : "notify";
+      // What the sender and the hub say is shown escaped (displayText).
+      const id = displayText(m.senderId);
+      const from = m.senderName ? `${id} (${displayText(m.senderName, NAME_MAX)})` : id;
+      const kind = m.msgId ? `call ${displayText(m.msgId)}` : "notify";
       console.log(
-        `${new Date().toISOString()} ${from} ${kind} ${m.mtype}${pretty(m.params, "  ")}`,
+        `${new Date().toISOString()} ${from} ${kind} ${displayText(m.mtype)}` +
+          pretty(m.params, "  "),
       );
     }
     if (++seen >= limit) stop.abort();
@@ -112,7 +124,7 @@ export async function snoop(args: string[]): Promise<number> {
   const lost = new Promise<void>((resolve) =>
     client.onConnectionChange((c) => {
       if (!c.connected) {
-        console.error(`samp snoop: ${c.reason}`);
+        console.error(`samp snoop: ${displayText(c.reason, 1000)}`);
         resolve();
       }
     })
