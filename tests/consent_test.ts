@@ -13,8 +13,12 @@ import {
 
 const QUESTION = "Accept? [y/N] ";
 
-/** A fake terminal: an input stream we type into and the captured output. */
-function fakeTerminal(timeoutMs?: number) {
+/**
+ * A fake terminal: an input stream we type into and the captured output.
+ * Tests type as soon as a question is shown, so the grace period for
+ * typed-ahead input is 0 unless a test gives one.
+ */
+function fakeTerminal(timeoutMs?: number, graceMs = 0) {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const input = new ReadableStream<Uint8Array>({
     start(c) {
@@ -32,7 +36,7 @@ function fakeTerminal(timeoutMs?: number) {
       return false;
     });
   };
-  const auth = terminalPrompt({ input, write, timeoutMs });
+  const auth = terminalPrompt({ input, write, timeoutMs, graceMs });
   return {
     input,
     auth,
@@ -176,6 +180,92 @@ Deno.test("terminalPrompt ignores answers typed before the question was shown", 
   t.type("n\n");
   assert.deepEqual(await b, { accepted: false, reason: "rejected by the user" });
   t.auth.close?.();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("terminalPrompt throws away a line typed while no question is shown", async () => {
+  const t = fakeTerminal();
+  const a = t.auth.authorize({ name: "Alpha" });
+  await t.waitForQuestions(1);
+  t.type("y\n");
+  assert.equal((await a).accepted, true);
+  t.type("y\n"); // stray: no question on screen
+  await sleep(20);
+  const b = t.auth.authorize({ name: "Bravo" });
+  await t.waitForQuestions(2);
+  assert.equal(await state(b), "pending");
+  t.type("n\n");
+  assert.deepEqual(await b, { accepted: false, reason: "rejected by the user" });
+  t.auth.close?.();
+});
+
+Deno.test("terminalPrompt ignores input that arrives in the grace period, and says so", async () => {
+  const t = fakeTerminal(undefined, 200);
+  t.type("y\n"); // waiting in the input before the first question (a tty's buffer)
+  const a = t.auth.authorize({ name: "Alpha" });
+  await t.waitForOutput(() => /Ignored what was typed before/.test(t.output), "the note");
+  assert.equal(t.questions(), 1);
+  assert.equal(await state(a), "pending");
+  await sleep(400); // past the grace period: a fresh answer
+  t.type("n\n");
+  assert.deepEqual(await a, { accepted: false, reason: "rejected by the user" });
+  t.auth.close?.();
+});
+
+Deno.test("terminalPrompt does not join input from before the grace period to the answer", async () => {
+  const t = fakeTerminal(undefined, 200);
+  t.type("y"); // a line started before the question (released by flushInput)
+  const a = t.auth.authorize({ name: "Alpha" });
+  await t.waitForQuestions(1);
+  await sleep(400);
+  t.type("\n"); // Enter alone: the default, no
+  assert.deepEqual(await a, { accepted: false, reason: "rejected by the user" });
+  t.auth.close?.();
+});
+
+Deno.test("terminalPrompt lets a question answered only ahead of time time out", async () => {
+  const t = fakeTerminal(300, 100);
+  t.type("y\n");
+  const a = t.auth.authorize({ name: "Alpha" });
+  assert.deepEqual(await a, { accepted: false, reason: "nobody answered within 0.3 s" });
+  assert.match(t.output, /Timed out/);
+  t.auth.close?.();
+});
+
+Deno.test("terminalPrompt calls flushInput before each question and survives its errors", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const input = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  let output = "";
+  const flushedAfter: string[] = [];
+  const auth = terminalPrompt({
+    input,
+    write: (text) => void (output += text),
+    graceMs: 0,
+    flushInput: () => {
+      flushedAfter.push(output);
+      if (flushedAfter.length === 2) throw new Error("not a terminal");
+    },
+  });
+  const a = auth.authorize({ name: "Alpha" });
+  const b = auth.authorize({ name: "Bravo" });
+  assert.deepEqual(flushedAfter, [""]); // before Alpha's question was written
+  controller.enqueue(new TextEncoder().encode("n\n"));
+  assert.equal((await a).accepted, false);
+  assert.equal(flushedAfter.length, 2);
+  assert.doesNotMatch(flushedAfter[1], /Bravo/);
+  assert.match(output, /Bravo/); // asked despite the error
+  controller.enqueue(new TextEncoder().encode("y\n"));
+  assert.equal((await b).accepted, true);
+  auth.close?.();
+});
+
+Deno.test("terminalPrompt refuses a grace period that is negative, NaN or infinite", () => {
+  const input = new ReadableStream<Uint8Array>();
+  for (const graceMs of [-1, NaN, Infinity]) {
+    assert.throws(() => terminalPrompt({ input, write: () => {}, graceMs }), RangeError);
+  }
+  terminalPrompt({ input, write: () => {}, graceMs: 0 }).close?.();
 });
 
 Deno.test("terminalPrompt rejects an unanswered question after the timeout and moves on", async () => {
@@ -341,7 +431,7 @@ Deno.test("the prompt shows name, Origin, Referer, the warnings and the question
   t.auth.close?.();
 });
 
-Deno.test("the prompt strips ANSI escapes and control characters and truncates", async () => {
+Deno.test("the prompt shows ANSI escapes and control characters escaped, and truncates", async () => {
   const t = fakeTerminal();
   const spoof =
     "Good\x1b[2K\x1b[1A\rOK? [y/N] y\nAccepted.\x07\x00\x1b]0;title\x07\u202eTool\x9b31m!";
@@ -350,8 +440,14 @@ Deno.test("the prompt strips ANSI escapes and control characters and truncates",
   const nameLine = t.output.split("\n").find((l) => l.includes("Name:"))!;
   // deno-lint-ignore no-control-regex
   assert.doesNotMatch(t.output.slice(0, -QUESTION.length), /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
-  assert.match(nameLine, /Name: +Good OK\? \[y\/N\] y Accepted\.Tool!/);
-  assert.match(t.output, /Origin: +https:\/\/a\.org\n/);
+  assert.ok(
+    nameLine.includes(
+      "Name:    Good\\x1b[2K\\x1b[1A\\rOK? [y/N] y\\nAccepted.\\x07\\x00\\x1b]0;title\\x07" +
+        "\\u202eTool\\x9b…(+4 chars) (as the page", // cut at 80 code points
+    ),
+    nameLine,
+  );
+  assert.match(t.output, /Origin: +https:\/\/a\.org\\x1b\[31m\n/);
   assert.equal(t.questions(), 1);
   t.type("n\n");
   await a;
@@ -363,7 +459,7 @@ Deno.test("the prompt strips ANSI escapes and control characters and truncates",
   await t.waitForQuestions(2);
   const lines = t.output.split("Rejected.\n")[1].split("\n");
   for (const line of lines) assert.ok(line.length < 260, `line too long: ${line.length}`);
-  assert.match(lines.find((l) => l.includes("Name:"))!, /x…/);
+  assert.match(lines.find((l) => l.includes("Name:"))!, /x…\(\+4920 chars\)/);
   t.type("n\n");
   await b;
   t.auth.close?.();

@@ -48,7 +48,12 @@ async function withTerminalHub(
     await fn(
       web,
       () => out.text().replaceAll("\r", ""),
-      (line) => writer.write(new TextEncoder().encode(line + "\n")),
+      // Typed after reading the question, as a person would: input within the
+      // prompt's grace period (500 ms) counts as typed ahead and is ignored.
+      async (line) => {
+        await new Promise((r) => setTimeout(r, 1000));
+        await writer.write(new TextEncoder().encode(line + "\n"));
+      },
     );
   } finally {
     await writer.close().catch(() => {});

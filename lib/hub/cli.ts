@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel, openLogger } from "../log.ts";
+import { displayText, hasUnsafeText } from "../_display.ts";
 import { VERSION } from "../version.ts";
 import { type Hub, type HubOptions, startHub } from "./server.ts";
 import { acceptAll, type Authorizer, rejectAll, terminalPrompt, withAllowList } from "./consent.ts";
@@ -294,7 +295,10 @@ export async function runHubCli(args: string[]): Promise<number> {
         : undefined,
     });
   } catch (e) {
-    console.error(`samp_hub: ${(e as Error).message}`);
+    // The message may quote another hub's lockfile (its URL, hub.impl): one
+    // with a control character is shown escaped (paths stay readable otherwise).
+    const message = String((e as Error)?.message ?? e);
+    console.error(`samp_hub: ${hasUnsafeText(message) ? displayText(message, 1000) : message}`);
     closeLog();
     return 1;
   }
@@ -337,7 +341,20 @@ function baseAuthorizer(command: RunCommand, page = false): Authorizer | undefin
   return terminalPrompt({
     input: Deno.stdin.readable,
     write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+    flushInput: releaseHeldLine,
   });
+}
+
+/**
+ * Makes a line typed on the terminal without Enter readable now, so the
+ * prompt throws it away as typed ahead: leaving canonical mode and coming back
+ * does that on Linux and the BSDs (the tty settings are restored as they were).
+ * Not on Windows, where the console may behave otherwise.
+ */
+function releaseHeldLine(): void {
+  if (Deno.build.os === "windows" || !Deno.stdin.isTerminal()) return;
+  Deno.stdin.setRaw(true, { cbreak: true });
+  Deno.stdin.setRaw(false);
 }
 
 /** Shows each request on the hub page, where it can be answered too. */

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { displayText } from "../_display.ts";
+
 /**
  * What a registering web client claims, and where its request came from.
  *
@@ -196,20 +198,46 @@ export function originMismatch(origin?: string, referer?: string): boolean {
  * - Questions are asked one at a time, in arrival order; `authorize()` returns
  *   its promise at once, so a pending question never blocks other hub traffic.
  * - A line `y` or `yes` (any case, spaces ignored) accepts; any other line,
- *   empty included, rejects. Only lines typed after a question is shown count:
- *   input that was already waiting is discarded, so a stray `y` cannot accept
- *   a page the user has not seen.
+ *   empty included, rejects.
+ * - Consent needs a fresh answer: input that arrived before a question was
+ *   shown never answers it, so a `y` typed or pasted ahead cannot accept a
+ *   page the user has not seen. See "Typed-ahead input" below.
  * - A question not answered within `timeoutMs` (counted from when it is shown;
  *   default 120 000) is rejected and the next one is asked.
  * - When a request's `signal` aborts, it leaves the queue, or its question
  *   ends, as a rejection.
  * - When `input` ends, the current and all later requests are rejected.
  *
- * The prompt reads `input` through one reader, taken at the first question and
- * kept until `input` ends or `close()`. `close()` rejects what is pending,
- * clears the timer, and cancels and releases `input` (cancelling is what stops
- * a pending read of `Deno.stdin`, which would otherwise keep the process
- * alive).
+ * Typed-ahead input. From the first `authorize()` on, the prompt reads
+ * `input` all the time through one reader, kept until `input` ends or
+ * `close()`, and throws away whatever arrives while no question is shown, so
+ * it cannot wait in a buffer (ours, or the terminal's) for the next question.
+ * It does not read before the first request, which leaves the input to others
+ * until then and does not stop a hub started in the background of a shell
+ * (SIGTTIN) before there is anything to ask. Two gaps remain, and are closed
+ * as follows:
+ * - A read under way, or input the terminal held before the first request,
+ *   can complete just after a question is printed. So input that arrives
+ *   within `graceMs` of the question being shown (default 500) is thrown away
+ *   too, with a note asking for the answer again. Nobody reads the question
+ *   (ten lines, with a warning) and answers within half a second, while a
+ *   busy hub may take tenths of a second to deliver what was already waiting.
+ * - A line is only an answer if all of it arrived after that: what came before
+ *   is not kept, so a `y` read early and an Enter pressed later make an empty
+ *   line, a no. A terminal in its usual (canonical) mode, however, holds a line
+ *   typed without Enter (`y`) back and delivers it with the Enter, as one read,
+ *   which cannot be told apart from a fresh `y` + Enter. `flushInput` is there
+ *   for that: it is called just before each question is shown and should make
+ *   such a held-back partial line readable at once (`samp_hub` switches the tty
+ *   out of canonical mode and back, which does that on Linux and the BSDs), so
+ *   that it arrives in the grace period and is thrown away. Without it, or on a
+ *   system where it does not work (Windows), a `y` typed without Enter before
+ *   the question and followed by Enter after it still answers yes: a known
+ *   limit.
+ *
+ * `close()` rejects what is pending, clears the timer, and cancels and
+ * releases `input` (cancelling is what stops a pending read of `Deno.stdin`,
+ * which would otherwise keep the process alive).
  *
  * @example
  * ```ts
@@ -222,7 +250,8 @@ export function originMismatch(origin?: string, referer?: string): boolean {
  * auth.close?.();
  * ```
  *
- * @throws {RangeError} if `timeoutMs` is not a positive number.
+ * @throws {RangeError} if `timeoutMs` is not a positive number, or `graceMs`
+ * is not a finite number ≥ 0.
  */
 export function terminalPrompt(options: {
   /** Where the user's answers come from, e.g. `Deno.stdin.readable`. */
@@ -231,11 +260,26 @@ export function terminalPrompt(options: {
   write: (text: string) => void;
   /** How long to wait for an answer, in ms (default 120 000); `Infinity` waits forever. */
   timeoutMs?: number;
+  /**
+   * Input arriving within this many ms after a question is shown is thrown
+   * away as typed ahead (default 500; 0 only for tests that type at once).
+   */
+  graceMs?: number;
+  /**
+   * Called just before each question is shown, to make input the terminal
+   * still holds back (a line typed without Enter) readable now. Errors are
+   * ignored.
+   */
+  flushInput?: () => void;
 }): Authorizer {
-  const { input, write } = options;
+  const { input, write, flushInput } = options;
   const timeoutMs = options.timeoutMs ?? 120_000;
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
     throw new RangeError(`timeoutMs must be a positive number of ms, not ${timeoutMs}`);
+  }
+  const graceMs = options.graceMs ?? 500;
+  if (typeof graceMs !== "number" || !(graceMs >= 0) || !Number.isFinite(graceMs)) {
+    throw new RangeError(`graceMs must be a finite number of ms, 0 or more, not ${graceMs}`);
   }
   const seconds = `${Number((timeoutMs / 1000).toFixed(3))}`;
 
@@ -245,6 +289,10 @@ export function terminalPrompt(options: {
   }
   const queue: Pending[] = [];
   let current: Pending | undefined;
+  /** When the current question was shown (`performance.now()`). */
+  let shownAt = 0;
+  /** Whether the current question has said that typed-ahead input was ignored. */
+  let toldIgnored = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** Set once no more questions can be asked: why they are rejected. */
   let ended: string | undefined;
@@ -268,8 +316,15 @@ export function terminalPrompt(options: {
     const next = queue.shift();
     if (!next) return;
     current = next;
+    try {
+      flushInput?.(); // what it releases arrives within the grace period
+    } catch {
+      // The terminal keeps its held-back line: the known limit, no worse.
+    }
     buffer = ""; // answers must be typed after the question is shown
+    toldIgnored = false;
     say(promptText(next.request, timeoutMs <= MAX_TIMER_MS ? seconds : undefined));
+    shownAt = performance.now();
     if (timeoutMs <= MAX_TIMER_MS) {
       timer = setTimeout(() => {
         timer = undefined;
@@ -280,7 +335,6 @@ export function terminalPrompt(options: {
         );
       }, timeoutMs);
     }
-    pump();
   };
 
   /** Settles one pending request (current or queued) and moves the queue on. */
@@ -331,9 +385,12 @@ export function terminalPrompt(options: {
     }
   };
 
-  /** Reads one chunk if a question is waiting and no read is under way. */
+  /** Whether input arriving now may answer: a question is shown, and not just now. */
+  const fresh = () => current !== undefined && performance.now() - shownAt >= graceMs;
+
+  /** Keeps one read under way, from the first request until `input` ends or `close()`. */
   const pump = () => {
-    if (reading || !current || ended !== undefined) return;
+    if (reading || ended !== undefined || inputEnded) return;
     if (!reader) {
       try {
         reader = input.getReader();
@@ -351,11 +408,22 @@ export function terminalPrompt(options: {
           const last = buffer + decoder.decode();
           buffer = "";
           inputEnded = true; // settle the current question but ask no more
-          if (last.trim() !== "") answer(last);
+          if (fresh() && last.trim() !== "") answer(last);
           inputClosed();
           return;
         }
-        buffer += decoder.decode(value, { stream: true });
+        const text = decoder.decode(value, { stream: true });
+        if (!fresh()) {
+          // Typed ahead: drop it, and the start of any line it ends or begins.
+          buffer = "";
+          if (current && !toldIgnored) {
+            toldIgnored = true;
+            say(`\n${IGNORED}`);
+          }
+          pump();
+          return;
+        }
+        buffer += text;
         for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
           const line = buffer.slice(0, i).replace(/\r$/, "");
           buffer = buffer.slice(i + 1);
@@ -390,6 +458,7 @@ export function terminalPrompt(options: {
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         queue.push(p);
+        pump(); // from now on, read all the time: see "Typed-ahead input"
         askNext();
       });
     },
@@ -412,6 +481,7 @@ export function terminalPrompt(options: {
 const INPUT_CLOSED = "the hub's terminal input is closed";
 const CLOSED = "the hub stopped asking (the consent prompt was closed)";
 const WITHDRAWN = "the page withdrew its request";
+const IGNORED = "Ignored what was typed before this question was shown. Your answer [y/N]: ";
 /** setTimeout's largest delay; longer timeouts mean "wait forever". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const NAME_MAX = 80;
@@ -419,9 +489,11 @@ const HEADER_MAX = 200;
 
 /** The question block for one request. */
 function promptText(request: ConsentRequest, seconds?: string): string {
-  const name = clean(request.name, NAME_MAX) || "(empty)";
-  const origin = request.origin ? clean(request.origin, HEADER_MAX) : "undeclared";
-  const referer = request.referer ? clean(request.referer, HEADER_MAX) : "undeclared";
+  // Page-supplied text is shown escaped (displayText): it cannot move the
+  // cursor, clear the screen, forge the question or reorder the line.
+  const name = displayText(request.name, NAME_MAX) || "(empty)";
+  const origin = request.origin ? displayText(request.origin, HEADER_MAX) : "undeclared";
+  const referer = request.referer ? displayText(request.referer, HEADER_MAX) : "undeclared";
   const lines = [
     "",
     "SAMP Web Profile: a web page asks to register with this hub",
@@ -442,28 +514,6 @@ function promptText(request: ConsentRequest, seconds?: string): string {
     "Accept? [y/N] ",
   );
   return lines.join("\n");
-}
-
-/**
- * Makes a page-supplied value safe to print on a terminal: removes ANSI escape
- * sequences, control and bidirectional-override characters, turns whitespace
- * controls into spaces, and truncates to `max` characters.
- */
-function clean(text: string, max: number): string {
-  const stripped = String(text)
-    // deno-lint-ignore no-control-regex
-    .replace(/(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?/g, "") // OSC, DCS, SOS, PM, APC
-    // deno-lint-ignore no-control-regex
-    .replace(/(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?/g, "") // CSI
-    // deno-lint-ignore no-control-regex
-    .replace(/\x1b[ -/]*[0-~]?/g, "") // any other escape sequence
-    .replace(/[\t\n\v\f\r\u2028\u2029\x85]+/g, " ")
-    // deno-lint-ignore no-control-regex
-    .replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
-    .replace(/ {2,}/g, " ")
-    .trim();
-  const chars = [...stripped];
-  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : stripped;
 }
 
 /** `scheme://host[:port]` of a URL, lower-case, default port dropped. */
