@@ -455,3 +455,21 @@ Deno.test("Web Profile MType restriction holds for call, callAll and callAndWait
     {},
     {},
   ));
+
+Deno.test("SECURITY.md names only test files that exist, and every threat row names at least one", async () => {
+  const text = await Deno.readTextFile(new URL("../SECURITY.md", import.meta.url));
+  const named = new Set(
+    [...text.matchAll(/`(?:tests\/)?([a-z0-9_]+_test)(?:\.ts)?`/g)].map((m) => m[1]),
+  );
+  assert.ok(named.size >= 15, `only ${named.size} tests named`);
+  for (const name of named) {
+    const path = new URL(`./${name}.ts`, import.meta.url);
+    assert.ok((await Deno.stat(path).catch(() => null))?.isFile, `SECURITY.md names ${name}`);
+  }
+  const table = text.slice(text.indexOf("## Threats by class"), text.indexOf("## Defences"));
+  const rows = table.split("\n").filter((l) =>
+    l.startsWith("|") && !/^\|\s*-/.test(l) && !l.includes("Attack class")
+  );
+  assert.ok(rows.length >= 10, `${rows.length} threat rows`);
+  for (const row of rows) assert.match(row, /`[a-z0-9_]+_test`/, row);
+});
