@@ -2,10 +2,11 @@
  * The SAMP client library: find the hub, register, and exchange messages
  * with TOPCAT, DS9, Aladin and any other SAMP tool.
  *
- * Three layers: {@linkcode SampClient} (high level: typed messages, handlers
- * per MType, replies, a live client list, reconnection),
- * {@linkcode HubConnection} (every hub API method, typed) and the profile
- * transports underneath.
+ * {@linkcode SampClient} is the way in: typed messages, handlers per MType,
+ * replies, a live client list, sending tables and images from memory,
+ * reconnection; through the Standard Profile by default, or the Web Profile
+ * with `web: true`. {@linkcode HubConnection} (`client.connection`) is the
+ * raw hub API underneath, every method typed.
  *
  * @example Load a VOTable into every table viewer
  * ```ts ignore
@@ -27,6 +28,7 @@ export {
   type RequestOptions,
   SampClient,
   type SampClientOptions,
+  type WebConnectOptions,
 } from "./lib/client/client.ts";
 export {
   type CallbackHandler,
@@ -40,20 +42,12 @@ export {
   type FoundHub,
   HubNotFoundError,
 } from "./lib/client/discovery.ts";
-export {
-  type ConnectOptions,
-  connectStandard,
-  standardTransport,
-  type StandardTransportOptions,
-} from "./lib/client/standard_transport.ts";
-export { ClientTracker, type TrackedClient, type TrackerChange } from "./lib/client/tracker.ts";
+export type { ConnectOptions, StandardTransportOptions } from "./lib/client/standard_transport.ts";
+export type { ClientTracker, TrackedClient, TrackerChange } from "./lib/client/tracker.ts";
 export {
   AmbiguousClientError,
   ClientNameError,
-  findClients,
   type NamedClient,
-  resolveClients,
-  type ResolveOptions,
   UnknownClientError,
   WELL_KNOWN_CLIENTS,
 } from "./lib/client/names.ts";
@@ -68,8 +62,7 @@ export {
   NoResourceServerError,
   type OfferedResource,
   type OfferOptions,
-  RESOURCE_PREFIX,
-  ResourceStore,
+  type ResourceStore,
 } from "./lib/client/resources.ts";
 export {
   toVOTable,
@@ -81,13 +74,16 @@ export {
   type VOTableRecord,
 } from "./lib/client/votable.ts";
 export { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "./lib/errors.ts";
-export type { Message, RegInfo, Response, SampList, SampMap, SampValue } from "./lib/types.ts";
-export { type LockfileEnv, LockfileError } from "./lib/lockfile.ts";
-export {
-  connectWeb,
-  translateUrl,
-  WEB_HUB_URL,
-  webConnector,
-  webTransport,
-  type WebTransportOptions,
-} from "./lib/client/web_transport.ts";
+export type {
+  ErrorInfo,
+  Message,
+  RegInfo,
+  Response,
+  ResponseStatus,
+  SampList,
+  SampMap,
+  SampValue,
+} from "./lib/types.ts";
+export { isSampMap } from "./lib/types.ts";
+export { type LockfileEnv, LockfileError, type LockInfo } from "./lib/lockfile.ts";
+export { VERSION } from "./lib/version.ts";

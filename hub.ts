@@ -2,7 +2,10 @@
  * The SAMP hub: `samp_hub` when run, and the hub API when imported.
  *
  * Run it with `deno task hub [flags]` (see `--help`), or start a hub from
- * code with {@linkcode startHub}.
+ * code with {@linkcode startHub}. A running {@linkcode Hub} is watched
+ * through a read-only view: `clients()`, `client(id)`, `stats()` and
+ * `watch(listener)` for every activity. The hub's parts (its core, the
+ * profiles, the HTTP fronts, the command line) are not part of the API.
  *
  * @example Start a hub in-process with a private lockfile
  * ```ts ignore
@@ -26,52 +29,23 @@ export {
   type Authorizer,
   type ConsentDecision,
   type ConsentRequest,
-  originMismatch,
   rejectAll,
   terminalPrompt,
   withAllowList,
 } from "./lib/hub/consent.ts";
-export { DEFAULT_WEB_SAFE_MTYPES, webMTypePolicy } from "./lib/hub/web_restrictions.ts";
 export {
   type ConsentEvent,
-  createHubPage,
-  type HubPage,
-  type HubPageOptions,
   type PageConsent,
   pageConsent,
   type PendingConsent,
 } from "./lib/hub/page.ts";
-export {
-  createWebProfile,
-  type WebProfile,
-  type WebProfileOptions,
-} from "./lib/hub/web_profile.ts";
-export {
-  createWebHandler,
-  isLoopbackAddress,
-  isLoopbackHost,
-  type WebHandlerOptions,
-} from "./lib/hub/web_server.ts";
-export {
-  type ClientInfo,
-  type Delivery,
-  DeliveryError,
-  errorResponse,
-  type HubActivity,
-  HubCore,
-  type HubCoreOptions,
-  type HubStats,
-  type MessagePolicy,
-} from "./lib/hub/core.ts";
-export {
-  createStandardProfile,
-  type StandardProfile,
-  type StandardProfileOptions,
-} from "./lib/hub/standard_profile.ts";
-export { HUB_USAGE, type HubCommand, parseHubArgs, runHubCli } from "./lib/hub/cli.ts";
-export { createLogger, LOG_LEVELS, type Logger, type LogLevel, openLogger } from "./lib/log.ts";
-export type { XmlRpcContext, XmlRpcDispatch, XmlRpcLimits } from "./lib/transport/xmlrpc_server.ts";
+export { DEFAULT_WEB_SAFE_MTYPES } from "./lib/hub/web_restrictions.ts";
+export type { ClientInfo, HubActivity, HubStats } from "./lib/hub/core.ts";
+export type { Logger, LogLevel } from "./lib/log.ts";
+export type { XmlRpcLimits } from "./lib/transport/xmlrpc_server.ts";
 export type { LockfileEnv } from "./lib/lockfile.ts";
+export type { SampList, SampMap, SampValue } from "./lib/types.ts";
+export { VERSION } from "./lib/version.ts";
 
 import { runHubCli } from "./lib/hub/cli.ts";
 

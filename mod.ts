@@ -1,51 +1,18 @@
 /**
  * sampkit: SAMP 1.3 (the IVOA Simple Application Messaging Protocol) for
- * Deno: a hub with the Standard Profile, and the protocol's building blocks.
+ * Deno. The package root is the client library, the same as
+ * `@sampkit/samp/client`: find the hub, register, and drive TOPCAT, DS9,
+ * Aladin and any other SAMP tool. A hub inside your program comes from
+ * `@sampkit/samp/hub`; the `samp` command from `@sampkit/samp/samp`.
  *
- * @example Run a hub from a script
+ * @example Point every image viewer at M31
  * ```ts ignore
- * import { startHub } from "@sampkit/samp";
- * await using hub = await startHub();
- * console.log(`SAMP hub at ${hub.url}, lockfile ${hub.lockfile}`);
- * await hub.finished;
+ * import { SampClient } from "@sampkit/samp";
+ * await using client = await SampClient.connect({ name: "my-script" });
+ * await client.notifyAll("coord.pointAt.sky", { ra: "10.6847", dec: "41.2690" });
  * ```
  *
  * @module
  */
 
-export * from "./hub.ts";
 export * from "./client.ts";
-export type {
-  ErrorInfo,
-  Message,
-  RegInfo,
-  Response,
-  ResponseStatus,
-  SampList,
-  SampMap,
-  SampValue,
-} from "./lib/types.ts";
-export { isSampMap } from "./lib/types.ts";
-export { SampFault, TransportError } from "./lib/errors.ts";
-export { isMType, isMTypePattern } from "./lib/mtype.ts";
-export {
-  decodeCall,
-  type DecodeOptions,
-  decodeResponse,
-  encodeCall,
-  encodeFault,
-  encodeResponse,
-  type XmlRpcCall,
-  XmlRpcDecodeError,
-  type XmlRpcResult,
-} from "./lib/xmlrpc.ts";
-export {
-  defaultLockfilePath,
-  LockfileError,
-  type LockInfo,
-  type LockLocation,
-  parseLockfile,
-  readLockfile,
-  resolveLockLocation,
-} from "./lib/lockfile.ts";
-export { VERSION } from "./lib/version.ts";

@@ -22,7 +22,7 @@ import { displayText, hasUnsafeText } from "./_display.ts";
  * LOG_LEVELS.includes("INFO"); // true
  * ```
  */
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "OFF"] as const;
+export const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR", "OFF"];
 
 /**
  * One of {@linkcode LOG_LEVELS}.
@@ -33,7 +33,7 @@ export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "OFF"] as const;
  * const level: LogLevel = "WARNING";
  * ```
  */
-export type LogLevel = typeof LOG_LEVELS[number];
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "OFF";
 
 /**
  * Writes log lines at or above its level.

@@ -113,8 +113,8 @@ export function sampjsSource(): Promise<string> {
 let bundled: Promise<string> | undefined;
 
 /**
- * Our client for browsers: `SampClient`, `webConnector` and `translateUrl`
- * bundled into one ES module by `deno bundle --platform browser` (esbuild,
+ * Our client for browsers: `SampClient` (with `web: true` it registers
+ * through the Web Profile) bundled into one ES module by `deno bundle --platform browser` (esbuild,
  * which Deno fetches from npm once and then keeps in its cache).
  */
 export function webClientBundle(): Promise<string> {
@@ -125,8 +125,7 @@ export function webClientBundle(): Promise<string> {
       const lib = (p: string) => new URL(`../lib/client/${p}`, import.meta.url).href;
       await Deno.writeTextFile(
         entry,
-        `export { SampClient } from "${lib("client.ts")}";\n` +
-          `export { translateUrl, webConnector } from "${lib("web_transport.ts")}";\n`,
+        `export { SampClient } from "${lib("client.ts")}";\n`,
       );
       const out = `${dir}/client.js`;
       const r = await runBounded(Deno.execPath(), [

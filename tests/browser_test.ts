@@ -82,17 +82,17 @@ ${NO_ICON}
 
 // The page's side of the test of our own client: browser JavaScript that
 // imports only the bundle (no Deno API anywhere).
-const OWN_PAGE_JS = `import { SampClient, translateUrl, webConnector } from "/client.js";
+const OWN_PAGE_JS = `import { SampClient } from "/client.js";
 const state = globalThis.state = { ready: true, notes: [], calls: [], fetched: [] };
 let client;
 async function readVia(url) {
-  const r = await fetch(translateUrl(client.connection.regInfo, url));
+  const r = await fetch(client.translateUrl(url));
   return { url, status: r.status, bytes: Array.from(new Uint8Array(await r.arrayBuffer())) };
 }
 globalThis.start = async (hubUrl) => {
   client = await SampClient.connect({
     name: "own web page",
-    connector: webConnector({ url: hubUrl }),
+    web: { url: hubUrl  },
   });
   await client.on("table.load.votable", async (m) => {
     state.notes.push({ senderId: m.senderId, params: m.params });
@@ -172,7 +172,7 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-const webClients = (hub: Hub) => hub.core.clients().filter((c) => c.profile === "web");
+const webClients = (hub: Hub) => hub.clients().filter((c) => c.profile === "web");
 
 // ---- the tests ------------------------------------------------------------------
 
@@ -203,11 +203,11 @@ await browserTest(
     assert.equal(asked[0].referer, site.url("/"));
     // It is a web client on the hub, with the metadata and subscriptions sampjs declared.
     await waitFor(
-      () => hub.core.client(pageId)?.subscriptions["table.load.votable"],
+      () => hub.client(pageId)?.subscriptions["table.load.votable"],
       5000,
       "the page's subscriptions",
     );
-    assert.equal(hub.core.client(pageId)?.profile, "web");
+    assert.equal(hub.client(pageId)?.profile, "web");
     await waitFor(() => desktop.clients.get(pageId)?.name === "sampjs test page");
     // sampjs's ClientTracker learnt the desktop client's name through the hub.
     await tab.until(
@@ -261,7 +261,7 @@ await browserTest(
 
     // The page unregisters; the hub and the desktop client see it go.
     await tab.eval("connector.unregister()");
-    await waitFor(() => !hub.core.client(pageId), 5000, "the page to unregister");
+    await waitFor(() => !hub.client(pageId), 5000, "the page to unregister");
     await waitFor(() => !desktop.clients.get(pageId), 5000, "the desktop to see it go");
     assert.deepEqual(tab.errors, []);
   },
@@ -288,7 +288,7 @@ await browserTest(
     assert.equal(asked.length, 1);
     assert.equal(asked[0].origin, site.origin);
     assert.deepEqual(webClients(hub), []);
-    assert.deepEqual(hub.core.clients().map((c) => c.id), ["hub"]);
+    assert.deepEqual(hub.clients().map((c) => c.id), ["hub"]);
     assert.deepEqual(tab.errors, []);
   },
 );
@@ -334,7 +334,7 @@ await browserTest(
       `start(${JSON.stringify(hub.webUrl)})`,
     );
     assert.equal(me.profile, "web");
-    assert.equal(hub.core.client(me.id)?.profile, "web");
+    assert.equal(hub.client(me.id)?.profile, "web");
     await waitFor(() => desktop.clients.get(me.id)?.name === "own web page");
     await tab.until(`nameOf(${JSON.stringify(desktop.id)}) === "desktop"`, "the client list");
 
@@ -381,7 +381,7 @@ await browserTest(
     assert.deepEqual(pointed, [{ senderId: me.id, params: { ra: "1", dec: "2" } }]);
 
     await tab.eval("stop()");
-    await waitFor(() => !hub.core.client(me.id), 5000, "the page to unregister");
+    await waitFor(() => !hub.client(me.id), 5000, "the page to unregister");
     // Chromium logs the refused translation; nothing else went wrong.
     assert.deepEqual(tab.errors, [
       "console.error: Failed to load resource: the server responded with a status of 403 (Forbidden)",

@@ -176,7 +176,7 @@ async function exchange(
     "samp.status": "samp.ok",
     "samp.result": { echo: "2" },
   }]]);
-  await waitFor(() => hub.core.stats().pendingCalls === 0, 5000, "no call left pending");
+  await waitFor(() => hub.stats().pendingCalls === 0, 5000, "no call left pending");
 }
 
 Deno.test("a recipient answering with LF-only lines as DS9 does: the caller gets its real reply once, and the hub logs no failed delivery", () =>
@@ -195,7 +195,7 @@ for (const answer of ["garbage", "hang-up"] as const) {
     withRecipient(answer, async (hub, caller, recipient, endpoint, lines) => {
       await exchange(hub, caller, recipient, endpoint);
       // The recipient stays: it may well have every message.
-      assert.ok(hub.core.client(recipient.id), "the recipient is still registered");
+      assert.ok(hub.client(recipient.id), "the recipient is still registered");
       const about = lines.filter((l) => new RegExp(` to ${recipient.id}[: ]`).test(l));
       const warnings = about.filter((l) => / WARNING /.test(l));
       assert.equal(warnings.length, 1, `one warning:\n${about.join("\n")}`);

@@ -10,7 +10,6 @@
 
 import assert from "node:assert/strict";
 import { SampClient } from "../lib/client/client.ts";
-import { webConnector } from "../lib/client/web_transport.ts";
 import { acceptAll } from "../lib/hub/consent.ts";
 import { type Hub, type HubOptions, startHub } from "../lib/hub/server.ts";
 import type { HubStats } from "../lib/hub/core.ts";
@@ -65,11 +64,11 @@ async function settled(hub: Hub, clients: number, ms = 5000): Promise<HubStats> 
   };
   const ok = (s: HubStats) => Object.entries(want).every(([k, v]) => s[k as keyof HubStats] === v);
   await waitFor(
-    () => ok(hub.core.stats()),
+    () => ok(hub.stats()),
     ms,
-    `the hub to settle at ${JSON.stringify(want)}; now ${JSON.stringify(hub.core.stats())}`,
+    `the hub to settle at ${JSON.stringify(want)}; now ${JSON.stringify(hub.stats())}`,
   );
-  return hub.core.stats();
+  return hub.stats();
 }
 
 /** Open sockets of this process (the hub runs in it), from /proc via `ls`; 0 off Linux. */
@@ -158,7 +157,7 @@ Deno.test("a recipient killed mid-call: callAndWait and call get an error respon
     const sync = s.hub("callAndWait", victim.id, msg("test.slow"), "30") as Promise<SampMap>;
     await s.hub("call", victim.id, "tag-async", msg("test.slow"));
     await waitFor(() => endpoint.requests === 2, 3000, "both calls to reach the recipient");
-    assert.equal(hub.core.stats().pendingCalls, 2);
+    assert.equal(hub.stats().pendingCalls, 2);
 
     const killed = performance.now();
     await endpoint.kill();
@@ -179,7 +178,7 @@ Deno.test("a recipient killed mid-call: callAndWait and call get an error respon
       PROMPT_MS,
       "the dead client to be dropped",
     );
-    assert.equal(hub.core.client(victim.id), undefined);
+    assert.equal(hub.client(victim.id), undefined);
     await s.close();
     await settled(hub, 1);
   }));
@@ -202,7 +201,7 @@ Deno.test("a recipient that never replies: callAndWait times out with a fault, a
 
     // Unanswered async call; the recipient leaves: the caller gets an error response.
     await s.hub("call", mute.id, "t1", msg("test.ask"));
-    assert.equal(hub.core.stats().pendingCalls, 1);
+    assert.equal(hub.stats().pendingCalls, 1);
     await mute.close();
     await waitFor(() => responses(s).length === 1, PROMPT_MS, "the error response");
     const [, tag, r] = responses(s)[0];
@@ -250,7 +249,7 @@ Deno.test("a callback endpoint that accepts and never answers: the hub gives up 
     await s.hub("call", hung.id, "t-async", msg("test.ask"));
     await waitFor(() => endpoint.requests >= 22, 3000, "the callbacks to reach the endpoint");
     await waitFor(
-      () => hub.core.stats().deliveriesInFlight === 0,
+      () => hub.stats().deliveriesInFlight === 0,
       CALLBACK_TIMEOUT_MS + PROMPT_MS,
       "the hub to give up on the hung endpoint",
     );
@@ -261,7 +260,7 @@ Deno.test("a callback endpoint that accepts and never answers: the hub gives up 
         throw new Error("the hub left connections to the hung endpoint open");
       }),
     ]);
-    assert.equal(hub.core.stats().pendingCalls, 1, "the async call waits for its recipient");
+    assert.equal(hub.stats().pendingCalls, 1, "the async call waits for its recipient");
     await hung.close();
     await waitFor(() => responses(s).length === 1, PROMPT_MS, "the async call's error response");
     assert.equal(responses(s)[0][2]["samp.status"], "samp.error");
@@ -291,7 +290,7 @@ Deno.test("a callback URL on a closed port: call and callAll get error responses
       String((byResponder[dead.id]["samp.error"] as SampMap)["samp.errortxt"]),
       /refused/,
     );
-    await waitFor(() => hub.core.client(dead.id) === undefined, PROMPT_MS, "the client dropped");
+    await waitFor(() => hub.client(dead.id) === undefined, PROMPT_MS, "the client dropped");
     await assert.rejects(s.hub("call", dead.id, "late", msg("test.ask")), /No registered client/);
     await assert.rejects(dead.hub("getRegisteredClients"), /Unknown private key/);
     await s.close();
@@ -366,7 +365,7 @@ Deno.test(`200 clients registering and unregistering at once while others exchan
       `churn: 1000 registrations by 200 clients (another process) in ${seconds.toFixed(1)} s; ` +
         `${sorted.length} steady round trips: p50 ${p(0.5).toFixed(1)} ms, ` +
         `p99 ${p(0.99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; ` +
-        `stats ${JSON.stringify(hub.core.stats())}`,
+        `stats ${JSON.stringify(hub.stats())}`,
     );
     assert.deepEqual(failures, []);
     assert.ok(sorted.length >= 50, `only ${sorted.length} round trips`);
@@ -413,7 +412,7 @@ Deno.test("a callback endpoint that answers with an endless body: the hub stops 
       await greedy.hub("declareSubscriptions", { "test.*": {} });
       const before = await peakMiB();
       await s.hub("notify", greedy.id, msg("test.note"));
-      await waitFor(() => hub.core.stats().deliveriesInFlight === 0, 5000, "the delivery to end");
+      await waitFor(() => hub.stats().deliveriesInFlight === 0, 5000, "the delivery to end");
       const grown = await peakMiB() - before;
       console.log(
         `endless callback body: the hub read ${(served / 1048576).toFixed(0)} MiB; ` +
@@ -425,9 +424,9 @@ Deno.test("a callback endpoint that answers with an endless body: the hub stops 
       // A call answered that way (200 OK, then too much) may have arrived:
       // it waits for the recipient's own reply, or its leaving.
       await s.hub("call", greedy.id, "t", msg("test.ask"));
-      await waitFor(() => hub.core.stats().deliveriesInFlight === 0, 5000, "the call's delivery");
-      assert.equal(hub.core.stats().pendingCalls, 1);
-      assert.ok(hub.core.client(greedy.id), "the recipient stays registered");
+      await waitFor(() => hub.stats().deliveriesInFlight === 0, 5000, "the call's delivery");
+      assert.equal(hub.stats().pendingCalls, 1);
+      assert.ok(hub.client(greedy.id), "the recipient stays registered");
       await greedy.close();
       await s.close();
       await settled(hub, 1);
@@ -440,7 +439,7 @@ Deno.test("a deeply nested message to a web client costs it no callback, that on
   withHub(async (hub) => {
     await using page = await SampClient.connect({
       name: "page",
-      connector: webConnector({ url: hub.webUrl!, pullSeconds: 1 }),
+      web: { url: hub.webUrl!, pullSeconds: 1 },
     });
     const got: string[] = [];
     await page.on("table.*", (m) => void got.push(m.mtype));

@@ -3,7 +3,6 @@ import { startHub } from "../lib/hub/server.ts";
 import type { Hub } from "../lib/hub/server.ts";
 import {
   AmbiguousClientError,
-  connectStandard,
   findHub,
   HubNotFoundError,
   SampClient,
@@ -14,7 +13,7 @@ import {
   UnknownClientError,
 } from "../client.ts";
 import { spawnHub, waitFor } from "./_helpers.ts";
-import { standardTransport } from "../lib/client/standard_transport.ts";
+import { connectStandard, standardTransport } from "../lib/client/standard_transport.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { ClientTracker } from "../lib/client/tracker.ts";
@@ -115,7 +114,7 @@ Deno.test("the hub connection exposes the hub API with typed results", () =>
     assert.equal(a.hubId, "hub");
     await a.ping();
     await assert.rejects(a.getMetadata("nobody"), SampFault);
-    assert.equal(hub.core.stats().clients, 3);
+    assert.equal(hub.stats().clients, 3);
   }));
 
 Deno.test("a handler receives typed params, and its return value becomes the reply", () =>
@@ -349,10 +348,10 @@ Deno.test("a client that is not callable can still call, through callAndWait", (
 Deno.test("closing a client unregisters it and stops its callback server", () =>
   withHub(async (hub, lockfile) => {
     const c = await connect(lockfile);
-    assert.equal(hub.core.stats().clients, 2);
+    assert.equal(hub.stats().clients, 2);
     await c.close();
     await c.close();
-    assert.equal(hub.core.stats().clients, 1);
+    assert.equal(hub.stats().clients, 1);
     assert.equal(c.connected, false);
     await assert.rejects(c.notifyAll("a.b", {}), /has been closed/);
   }));

@@ -8,7 +8,6 @@ import type { Hub } from "../lib/hub/server.ts";
 import { acceptAll } from "../lib/hub/consent.ts";
 import { SampClient, type SampClientOptions } from "../lib/client/client.ts";
 import { SampErrorResponse } from "../lib/errors.ts";
-import { webConnector } from "../lib/client/web_transport.ts";
 import {
   isLoopbackHost,
   NoResourceServerError,
@@ -205,7 +204,7 @@ Deno.test("a Web Profile client or one connected with callable: false cannot off
   withHub(async (hub, lockfile) => {
     await using page = await SampClient.connect({
       name: "page",
-      connector: webConnector({ url: hub.webUrl!, pullSeconds: 1 }),
+      web: { url: hub.webUrl!, pullSeconds: 1 },
     });
     assert.throws(
       () => page.offer("x"),

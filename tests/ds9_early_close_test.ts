@@ -137,7 +137,7 @@ Deno.test("a reply sent the way DS9 sends it from inside another hub call's wait
         `round ${i + 1} of ${rounds}: the caller did not get DS9's reply\n${lines.join("\n")}`,
       );
     }
-    assert.equal(hub.core.stats().pendingCalls, 0);
+    assert.equal(hub.stats().pendingCalls, 0);
     await ds9.close();
   } finally {
     await caller?.close();

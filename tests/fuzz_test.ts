@@ -35,7 +35,7 @@ import {
 import { recordXml, waitFor } from "./_helpers.ts";
 import { acceptAll } from "../lib/hub/consent.ts";
 import { HubCore, type HubStats } from "../lib/hub/core.ts";
-import { startHub } from "../lib/hub/server.ts";
+import { launchHub } from "../lib/hub/server.ts";
 import { createStandardProfile } from "../lib/hub/standard_profile.ts";
 import { createWebProfile } from "../lib/hub/web_profile.ts";
 import { createWebHandler } from "../lib/hub/web_server.ts";
@@ -172,7 +172,7 @@ function directTarget(): Target {
 async function httpTarget(): Promise<Target> {
   const dir = await Deno.makeTempDir({ prefix: "samp-fuzz-" });
   const errors: string[] = [];
-  const hub = await startHub({
+  const { hub, core } = await launchHub({
     lockfile: `${dir}/hub.samp`,
     callbackTimeoutMs: 2000,
     web: { port: 0, authorizer: acceptAll() },
@@ -189,7 +189,7 @@ async function httpTarget(): Promise<Target> {
     );
   return {
     name: "over HTTP",
-    core: hub.core,
+    core,
     secret: hub.secret,
     standard: post(hub.url),
     web: post(hub.webUrl!),

@@ -23,7 +23,8 @@
 // lockfile (see tests/_hubs.ts); everything listens on and talks to 127.0.0.1.
 
 import assert from "node:assert/strict";
-import { connectStandard, SampClient, SampErrorResponse, SampFault } from "../client.ts";
+import { SampClient, SampErrorResponse, SampFault } from "../client.ts";
+import { connectStandard } from "../lib/client/standard_transport.ts";
 import type { IncomingMessage } from "../client.ts";
 import type { SampMap } from "../lib/types.ts";
 import { collect, waitFor } from "./_helpers.ts";

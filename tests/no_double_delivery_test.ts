@@ -187,7 +187,7 @@ async function withRecipient(
 
 /** Waits until the hub has no callback in flight (so its connection is back in the pool). */
 function settled(hub: Hub, what: string): Promise<unknown> {
-  return waitFor(() => hub.core.stats().deliveriesInFlight === 0, 10_000, what);
+  return waitFor(() => hub.stats().deliveriesInFlight === 0, 10_000, what);
 }
 
 Deno.test("a notification whose reused connection closes after the recipient read it arrives once", () =>
@@ -206,7 +206,7 @@ Deno.test("a notification whose reused connection closes after the recipient rea
     assert.equal(endpoint.count("samp.client.receiveNotification", "2"), 1, lines.join("\n"));
     assert.equal(endpoint.seen.length, 2);
     // The hub says it may have arrived, and keeps the recipient.
-    assert.ok(hub.core.client(recipient.id), "the recipient is still registered");
+    assert.ok(hub.client(recipient.id), "the recipient is still registered");
     assert.ok(
       lines.some((l) => l.includes(recipient.id) && /may have arrived/.test(l)),
       `the hub logs that it may have arrived:\n${lines.join("\n")}`,
@@ -231,5 +231,5 @@ Deno.test("a call whose reused connection closes after the recipient read it arr
       [recipient.id, "tag-1", { "samp.status": "samp.ok", "samp.result": { echo: "1" } }],
       [recipient.id, "tag-2", { "samp.status": "samp.ok", "samp.result": { echo: "2" } }],
     ]);
-    await waitFor(() => hub.core.stats().pendingCalls === 0, 5000, "no call left pending");
+    await waitFor(() => hub.stats().pendingCalls === 0, 5000, "no call left pending");
   }));

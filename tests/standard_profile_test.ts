@@ -220,7 +220,7 @@ Deno.test("a recipient that accepts and never answers delays no one and leaks no
     assert.ok(performance.now() - started < 2000, "others were not delayed");
     assert.equal(Object.keys(msgIds as SampMap).length, 2);
     // After the callback timeout the hub gives up on the hung client: nothing in flight.
-    await waitFor(() => hub.core.stats().deliveriesInFlight === 0, 5000, "deliveries to finish");
+    await waitFor(() => hub.stats().deliveriesInFlight === 0, 5000, "deliveries to finish");
     for (const c of held) c.close();
     listener.close();
     await accepting.catch(() => {});
@@ -241,10 +241,10 @@ Deno.test("a caller that hangs up during callAndWait leaves nothing pending", ()
       `<param><value><struct><member><name>samp.mtype</name><value>test.slow</value></member>` +
       `</struct></value></param><param><value>0</value></param></params></methodCall>`;
     const pending = fetch(hub.url, { method: "POST", body, signal: controller.signal });
-    await waitFor(() => hub.core.stats().syncWaits === 1);
+    await waitFor(() => hub.stats().syncWaits === 1);
     controller.abort();
     await assert.rejects(pending);
-    await waitFor(() => hub.core.stats().pendingCalls === 0, 3000, "the call to be forgotten");
+    await waitFor(() => hub.stats().pendingCalls === 0, 3000, "the call to be forgotten");
     await s.close();
     await r.close();
   }));

@@ -5,7 +5,6 @@ import { createWebHandler } from "../lib/hub/web_server.ts";
 import type { WebProfile } from "../lib/hub/web_profile.ts";
 import { connectWeb, translateUrl } from "../lib/client/web_transport.ts";
 import { SampClient } from "../lib/client/client.ts";
-import { webConnector } from "../lib/client/web_transport.ts";
 import { SampFault } from "../lib/errors.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
@@ -134,7 +133,7 @@ Deno.test("our web client and a Standard client exchange notify and call/reply t
     await using desktop = await SampClient.connect({ lockfile: _hub.lockfile, name: "desktop" });
     await using page = await SampClient.connect({
       name: "page",
-      connector: webConnector({ url: web, pullSeconds: 5 }),
+      web: { url: web, pullSeconds: 5 },
     });
     assert.equal(page.connection.profile, "web");
     const seen: string[] = [];
@@ -410,10 +409,10 @@ Deno.test("a web client that keeps polling stays registered", () =>
   withWebHub(async (hub, web) => {
     await using page = await SampClient.connect({
       name: "page",
-      connector: webConnector({ url: web, pullSeconds: 1 }),
+      web: { url: web, pullSeconds: 1 },
     });
     await new Promise((r) => setTimeout(r, 2500));
-    assert.ok(hub.core.client(page.id), "still registered after five poll timeouts");
+    assert.ok(hub.client(page.id), "still registered after five poll timeouts");
   }, { pollTimeoutMs: 800 }));
 
 Deno.test("a long poll in progress receives samp.hub.event.shutdown when the hub stops", async () => {

@@ -13,6 +13,7 @@ import { isSampMap } from "../types.ts";
 import type { CallbackHandler, HubConnection } from "./connection.ts";
 import type { ExtraParams, ParamsOf, ReceivedParams, ResultOf } from "./mtypes.ts";
 import { type ConnectOptions, connectStandard } from "./standard_transport.ts";
+import { connectWeb, translateUrl } from "./web_transport.ts";
 import { ClientTracker } from "./tracker.ts";
 import {
   isLoopbackHost,
@@ -50,8 +51,29 @@ export interface SampClientOptions extends ConnectOptions {
    * and subscriptions. `intervalMs` is how often to look (default 2000).
    */
   reconnect?: boolean | { intervalMs?: number };
-  /** How to register (default: the Standard Profile, found by SAMP_HUB or ~/.samp). */
-  connector?: (options: SampClientOptions) => Promise<HubConnection>;
+  /**
+   * Register through the Web Profile, as a web page does (the hub asks the
+   * user's consent): `true`, or where the hub's Web Profile is and how long
+   * each poll for callbacks waits. Default: the Standard Profile, found by
+   * SAMP_HUB or ~/.samp.
+   */
+  web?: boolean | WebConnectOptions;
+}
+
+/**
+ * Where and how a {@linkcode SampClient} reaches a hub's Web Profile.
+ *
+ * @example
+ * ```ts
+ * import type { WebConnectOptions } from "./client.ts";
+ * const web: WebConnectOptions = { url: "http://localhost:21012/", pullSeconds: 60 };
+ * ```
+ */
+export interface WebConnectOptions {
+  /** The hub's Web Profile URL. Default `http://localhost:21012/`. */
+  url?: string;
+  /** Seconds each poll for callbacks may wait. Default 600. */
+  pullSeconds?: number;
 }
 
 /**
@@ -368,6 +390,26 @@ export class SampClient implements AsyncDisposable {
   /** The underlying hub connection, for the raw hub API. */
   get connection(): HubConnection {
     return this.#hub();
+  }
+
+  /**
+   * The URL to fetch `url` through the hub's URL translator. A client on the
+   * Web Profile (a web page) uses it to read `file:` URLs and other origins
+   * that tools send it; the hub serves only URLs a tool sent this client.
+   * On the Standard Profile, which has no translator, `url` is returned as
+   * it is.
+   *
+   * @example
+   * ```ts ignore
+   * import { SampClient } from "./client.ts";
+   * await using page = await SampClient.connect({ name: "my-page", web: true });
+   * page.on("table.load.votable", async (m) => {
+   *   const votable = await (await fetch(page.translateUrl(m.params.url))).text();
+   * });
+   * ```
+   */
+  translateUrl(url: string): string {
+    return translateUrl(this.#hub().regInfo, url);
   }
 
   /**
@@ -892,7 +934,11 @@ export class SampClient implements AsyncDisposable {
   }
 
   async #join(): Promise<void> {
-    const connect = this.#options.connector ?? connectStandard;
+    const { web } = this.#options;
+    const connect = web
+      ? (o: SampClientOptions) =>
+        connectWeb({ ...(web === true ? {} : web), name: o.name ?? "web client" })
+      : connectStandard;
     // The Standard Profile transport serves the offered data.
     const connection = await connect({ ...this.#options, resources: this.#resources });
     try {

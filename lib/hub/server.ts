@@ -30,7 +30,7 @@ import {
 } from "../transport/xmlrpc_server.ts";
 import { serveHttp } from "../transport/http_server.ts";
 import { VERSION } from "../version.ts";
-import { type HubActivity, HubCore } from "./core.ts";
+import { type ClientInfo, type HubActivity, HubCore, type HubStats } from "./core.ts";
 import { HUB_ICON_SVG } from "./_icon.ts";
 import { createStandardProfile, type StandardProfile } from "./standard_profile.ts";
 import type { Authorizer } from "./consent.ts";
@@ -132,8 +132,19 @@ export interface Hub extends AsyncDisposable {
   readonly lockfile: string;
   /** The registration secret (`samp.secret`). */
   readonly secret: string;
-  /** The profile-agnostic core, for monitors and tests. */
-  readonly core: HubCore;
+  /** The registered clients, the hub's own first, as they are now. */
+  clients(): ClientInfo[];
+  /** One registered client by its public id, or undefined. */
+  client(id: string): ClientInfo | undefined;
+  /** Counts of what the hub holds: clients, pending calls, deliveries in flight, queues. */
+  stats(): HubStats;
+  /**
+   * Calls `listener` for every hub activity (registrations, metadata,
+   * messages, replies, failed deliveries) until the returned function is
+   * called. The listener runs synchronously inside the hub: keep it cheap; an
+   * exception it throws is caught and ignored.
+   */
+  watch(listener: (activity: HubActivity) => void): () => void;
   /** Settles when the hub has stopped, whoever stopped it. */
   readonly finished: Promise<void>;
   /** Sends `samp.hub.event.shutdown`, stops serving and removes the lockfile. */
@@ -213,6 +224,25 @@ function stackText(e: unknown): string {
  * ```
  */
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  return (await launchHub(options)).hub;
+}
+
+/**
+ * Starts a hub as {@linkcode startHub} does, and also returns its core: for
+ * this package's own tests and tools, which need more than the monitor view
+ * (the package does not export it).
+ *
+ * @example
+ * ```ts
+ * import { launchHub } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
+ * const { hub, core } = await launchHub({ lockfile: `${dir}/hub.samp`, page: false });
+ * console.log(core.hubId === hub.clients()[0].id); // true
+ * await hub.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; core: HubCore }> {
   const log = options.logger ?? silentLogger;
   const addr = options.addr ?? "127.0.0.1";
   const secret = options.secret ?? randomHex(16);
@@ -289,6 +319,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const base = `http://${host}:${server.addr.port}`;
   const url = `${base}/xmlrpc`;
 
+  const watchers = new Set<(activity: HubActivity) => void>();
   const core = new HubCore({
     policy: webMTypePolicy(options.web?.safeMTypes),
     hubMetadata: {
@@ -302,6 +333,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     onActivity: (a) => {
       logActivity(log, a);
       front.page?.activity(a);
+      for (const listener of watchers) {
+        try {
+          listener(a);
+        } catch {
+          // A monitor's bug must not break the hub.
+        }
+      }
     },
   });
   const pageToken = randomHex(16);
@@ -399,17 +437,25 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     return closing;
   }
 
-  return {
+  const hub: Hub = {
     url,
     webUrl: web?.url,
     pageUrl,
     lockfile,
     secret,
-    core,
+    clients: () => core.clients(),
+    client: (id) => core.client(id),
+    stats: () => core.stats(),
+    watch(listener) {
+      const own = (a: HubActivity) => listener(a);
+      watchers.add(own);
+      return () => void watchers.delete(own);
+    },
     finished,
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+  return { hub, core };
 }
 
 async function lockfilePath(options: HubOptions): Promise<string> {
