@@ -822,6 +822,9 @@ Deno.test("xmlrpcRequest through a pool maps faults, HTTP errors, refusals and t
       TransportError,
     );
     assert(refused.refused && !refused.maybeReceived, refused.message);
+    // Through fetch (no pool), which says "refused" only in text: known by type all the same.
+    const viaFetch = await assertRejects(() => xmlrpcRequest(dead, "m.ok", []), TransportError);
+    assert(viaFetch.refused && !viaFetch.maybeReceived, viaFetch.message);
     const long = await assertRejects(
       () => xmlrpcRequest(server.url, "m.ok", [], { pool, maxResponseBytes: 20 }),
       TransportError,

@@ -12,6 +12,7 @@ import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
 import { createHttpPool, HttpClosedError } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
+import { refusesConnections } from "../transport/_probe.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
 import { arityFault, hubApiMethod } from "./hub_api.ts";
@@ -221,30 +222,6 @@ async function toDeliveryError(e: unknown, url: string): Promise<DeliveryError> 
     cause: e,
   });
 }
-
-/** Whether nothing listens at `url`'s port now (a connection attempt is refused). */
-async function refusesConnections(url: string): Promise<boolean> {
-  const u = new URL(url);
-  const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), PROBE_TIMEOUT_MS);
-  try {
-    const conn = await Deno.connect({
-      hostname,
-      port: u.port ? Number(u.port) : 80,
-      signal: abort.signal,
-    });
-    conn.close();
-    return false;
-  } catch (e) {
-    return e instanceof Deno.errors.ConnectionRefused;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Longest wait for the connection that tells whether a client's endpoint still listens. */
-const PROBE_TIMEOUT_MS = 2000;
 
 /** Compares two strings in time that depends only on their lengths. */
 function timingSafeEqual(a: string, b: string): boolean {

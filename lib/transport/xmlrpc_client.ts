@@ -10,6 +10,7 @@
  */
 
 import { SampFault, TransportError } from "../errors.ts";
+import { refusesConnections } from "./_probe.ts";
 import type { SampValue } from "../types.ts";
 import type { HttpPool } from "./http_pool.ts";
 import { HttpProtocolError, HttpTimeoutError, HttpTooLargeError } from "./_http_errors.ts";
@@ -114,7 +115,7 @@ async function post(
       if (e instanceof HttpTooLargeError) throw tooLong(url, method, max, e);
       // Thrown only after the whole request went out.
       if (e instanceof HttpProtocolError) throw unreadable(url, method, e);
-      throw unreachable(url, e);
+      throw await unreachable(url, e);
     }
   } else {
     const controller = new AbortController();
@@ -146,7 +147,7 @@ async function post(
       if (expired) throw timedOut(url, method, timeoutMs, e, true);
       if (signal?.aborted) throw signal.reason ?? e;
       if (answered) throw unreadable(url, method, e);
-      throw unreachable(url, e);
+      throw await unreachable(url, e);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
@@ -185,8 +186,8 @@ function unreadable(url: string, method: string, cause: unknown): TransportError
   );
 }
 
-function unreachable(url: string, e: unknown): TransportError {
-  const refused = isRefused(e);
+async function unreachable(url: string, e: unknown): Promise<TransportError> {
+  const refused = isRefused(e) || (isFetchFailure(e) && await refusesConnections(url));
   return new TransportError(
     refused
       ? `connection refused by ${url} (nothing listens there any more)`
@@ -197,15 +198,21 @@ function unreachable(url: string, e: unknown): TransportError {
   );
 }
 
+/** Whether Deno reported a refused connection, as a typed error anywhere in the causes. */
 function isRefused(e: unknown): boolean {
+  if (typeof Deno === "undefined") return false;
   for (let err = e; err instanceof Error; err = err.cause) {
-    // Deno names the error; browsers (this module runs there too) do not.
-    if (typeof Deno !== "undefined" && err instanceof Deno.errors.ConnectionRefused) return true;
-    if (/connection refused|os error 111|ECONNREFUSED|actively refused/i.test(err.message)) {
-      return true;
-    }
+    if (err instanceof Deno.errors.ConnectionRefused) return true;
   }
   return false;
+}
+
+/**
+ * Whether `fetch` failed before any answer (a TypeError, the Fetch standard's
+ * network error): it says why only in text, so the port is probed instead.
+ */
+function isFetchFailure(e: unknown): boolean {
+  return e instanceof TypeError;
 }
 
 /** Reads a response body as UTF-8 text, failing once it exceeds `max` bytes. */
