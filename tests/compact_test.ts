@@ -122,6 +122,29 @@ Deno.test("without gc exposed the compactor does nothing and starts no timer", (
   c.close();
 });
 
+Deno.test("a hub embedded with startHub does not compact unless asked (compact: true); samp_hub asks", async () => {
+  // With gc available and the heap grown, a disabled compactor never calls it.
+  const { state, gc, release } = fakes(60 * MiB);
+  const c = startCompactor({
+    enabled: false,
+    lastActivity: () => 0,
+    now: () => (state.checks++, 10_000),
+    heapBytes: () => state.heap,
+    gc,
+    release,
+    checkMs: 1,
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(state.checks, 0, "a disabled compactor checks nothing (no timer)");
+  assert.equal(c.count, 0);
+  c.close();
+  // startHub's default, and the samp_hub program's choice.
+  const server = await Deno.readTextFile(new URL("../lib/hub/server.ts", import.meta.url));
+  assert.match(server, /enabled: options\.compact === true/);
+  const cli = await Deno.readTextFile(new URL("../lib/hub/cli.ts", import.meta.url));
+  assert.match(cli, /compact: true,/);
+});
+
 Deno.test("samp_hub compacts its heap once a burst of traffic is over", async () => {
   const hub = await spawnHub(["--log-level", "debug"]);
   const a = await TestClient.register(hub.url, hub.secret);

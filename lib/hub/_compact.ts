@@ -35,6 +35,8 @@ export type GcFunction = (options?: {
 
 /** Options of {@linkcode startCompactor}. */
 export interface CompactorOptions {
+  /** Whether to compact at all (false: a compactor that does nothing). Default true. */
+  enabled?: boolean;
   /** When the hub last handled a request (ms, same clock as `now`). */
   lastActivity: () => number;
   /** Quiet time before compacting. Default 2000 ms. */
@@ -78,7 +80,7 @@ export function startCompactor(options: CompactorOptions): Compactor {
   const now = options.now ?? Date.now;
   const heapBytes = options.heapBytes ?? (() => Deno.memoryUsage().heapTotal);
   let count = 0;
-  if (typeof gc !== "function") {
+  if (options.enabled === false || typeof gc !== "function") {
     return { count, close() {} };
   }
   const release = options.release ??

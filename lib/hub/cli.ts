@@ -278,6 +278,8 @@ export async function runHubCli(args: string[]): Promise<number> {
     hub = await startHub({
       ...command.options,
       logger,
+      // The samp_hub program gives memory back after bursts (with --expose-gc).
+      compact: true,
       page: command.page ? { consent } : false,
       web: command.webProfile
         ? {

@@ -82,6 +82,14 @@ export interface HubOptions {
    * decides: put the same object in (or under) `web.authorizer`.
    */
   page?: false | { consent?: PageConsent };
+  /**
+   * Give memory back to the system when the hub goes quiet after a burst: a
+   * thorough garbage collection, then a short-lived worker so the allocator
+   * returns freed pages. It needs Deno started with `--v8-flags=--expose-gc`
+   * and does nothing without it. Default false: it is the `samp_hub`
+   * program's choice, not every embedder's.
+   */
+  compact?: boolean;
 }
 
 /**
@@ -408,6 +416,7 @@ export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; c
   }, tickMs);
 
   const compactor = startCompactor({
+    enabled: options.compact === true,
     lastActivity: () => core.lastActivity,
     onCompact: (before, after) =>
       log.debug(
