@@ -28,17 +28,15 @@ export {
   acceptAll,
   type Authorizer,
   type ConsentDecision,
+  type ConsentEvent,
   type ConsentRequest,
+  type PageConsent,
+  pageConsent,
+  type PendingConsent,
   rejectAll,
   terminalPrompt,
   withAllowList,
 } from "./lib/hub/consent.ts";
-export {
-  type ConsentEvent,
-  type PageConsent,
-  pageConsent,
-  type PendingConsent,
-} from "./lib/hub/page.ts";
 export { DEFAULT_WEB_SAFE_MTYPES } from "./lib/hub/web_restrictions.ts";
 export type { ClientInfo, HubActivity, HubStats } from "./lib/hub/core.ts";
 export type { Logger, LogLevel } from "./lib/log.ts";

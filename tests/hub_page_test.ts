@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { type Hub, startHub, type WebOptions } from "../lib/hub/server.ts";
 import { acceptAll } from "../lib/hub/consent.ts";
-import { type PageConsent, pageConsent } from "../lib/hub/page.ts";
+import { type PageConsent, pageConsent } from "../lib/hub/consent.ts";
 import { SampFault } from "../lib/errors.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap } from "../lib/types.ts";

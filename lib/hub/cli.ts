@@ -9,9 +9,15 @@ import { LOG_LEVELS, type LogLevel, openLogger } from "../log.ts";
 import { displayText, hasUnsafeText } from "../_display.ts";
 import { VERSION } from "../version.ts";
 import { type Hub, type HubOptions, startHub } from "./server.ts";
-import { acceptAll, type Authorizer, rejectAll, terminalPrompt, withAllowList } from "./consent.ts";
+import {
+  acceptAll,
+  type Authorizer,
+  pageConsent,
+  rejectAll,
+  terminalPrompt,
+  withAllowList,
+} from "./consent.ts";
 import { isMTypePattern } from "../mtype.ts";
-import { pageConsent } from "./page.ts";
 
 /**
  * What `samp_hub`'s arguments ask for.

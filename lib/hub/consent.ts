@@ -542,3 +542,169 @@ function normaliseOrigin(text: string): string | undefined {
   if (/[?#]$/.test(trimmed)) return undefined;
   return urlOrigin(url);
 }
+
+/**
+ * A consent request waiting for an answer, as the page shows it.
+ *
+ * @example
+ * ```ts
+ * import type { PendingConsent } from "./consent.ts";
+ * const p: PendingConsent = { id: "1", name: "Aladin", since: Date.now() };
+ * ```
+ */
+export interface PendingConsent {
+  /** Id used in `POST /page/<token>/consent/<id>`. */
+  id: string;
+  /** The `samp.name` the page declares (not checked). */
+  name: string;
+  /** Its `Origin` header, if any. */
+  origin?: string;
+  /** Its `Referer` header, if any. */
+  referer?: string;
+  /** When it was asked (ms since the epoch). */
+  since: number;
+}
+
+/**
+ * What a {@linkcode PageConsent} reports to its listeners.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentEvent } from "./consent.ts";
+ * const describe = (e: ConsentEvent) =>
+ *   e.type === "pending" ? `${e.request.name} asks` : `${e.id}: ${e.accepted ? "accepted" : "refused"}`;
+ * ```
+ */
+export type ConsentEvent =
+  | { type: "pending"; request: PendingConsent }
+  | { type: "decided"; id: string; accepted: boolean; reason: string };
+
+/**
+ * An {@linkcode Authorizer} whose requests the hub page shows and can decide.
+ *
+ * @example
+ * ```ts
+ * import { pageConsent } from "./consent.ts";
+ * const consent = pageConsent(undefined, { timeoutMs: 1000 });
+ * consent.close?.();
+ * ```
+ */
+export interface PageConsent extends Authorizer {
+  /** The requests waiting for an answer, oldest first. */
+  pending(): PendingConsent[];
+  /** Answers a pending request; false if there is no such request (any more). */
+  decide(id: string, accepted: boolean): boolean;
+  /** Listens for new and decided requests; returns a function that stops listening. */
+  listen(listener: (event: ConsentEvent) => void): () => void;
+}
+
+/**
+ * Wraps `fallback` (e.g. the terminal prompt) so that each request is also
+ * shown on the hub page: whichever answers first, the page or `fallback`,
+ * decides, and the other is withdrawn (its `signal` aborts). Without a
+ * `fallback`, a request not answered on the page within `timeoutMs`
+ * (default 120 000) is refused. `close()` refuses what is pending and closes
+ * `fallback`.
+ *
+ * @example
+ * ```ts
+ * import { rejectAll } from "./consent.ts";
+ * import { pageConsent } from "./consent.ts";
+ * const consent = pageConsent(rejectAll());
+ * const d = await consent.authorize({ name: "x" });
+ * d.accepted; // false
+ * ```
+ */
+export function pageConsent(
+  fallback?: Authorizer,
+  options: { timeoutMs?: number } = {},
+): PageConsent {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const seconds = Number((timeoutMs / 1000).toFixed(3));
+  const listeners = new Set<(event: ConsentEvent) => void>();
+  const waiting = new Map<string, { info: PendingConsent; settle(d: ConsentDecision): void }>();
+  let next = 0;
+  let closed = false;
+  const emit = (event: ConsentEvent) => {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch {
+        // a broken listener must not break consent
+      }
+    }
+  };
+
+  return {
+    authorize(request: ConsentRequest, signal?: AbortSignal): Promise<ConsentDecision> {
+      if (closed) {
+        return Promise.resolve({ accepted: false, reason: "the hub is closing" });
+      }
+      if (signal?.aborted) {
+        return Promise.resolve({ accepted: false, reason: "the page withdrew its request" });
+      }
+      const id = String(++next);
+      const info: PendingConsent = {
+        id,
+        name: String(request.name),
+        origin: request.origin,
+        referer: request.referer,
+        since: Date.now(),
+      };
+      const withdraw = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      return new Promise<ConsentDecision>((resolve) => {
+        const onAbort = () => settle({ accepted: false, reason: "the page withdrew its request" });
+        const settle = (d: ConsentDecision) => {
+          if (!waiting.has(id)) return;
+          waiting.delete(id);
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          withdraw.abort();
+          emit({ type: "decided", id, accepted: d.accepted, reason: d.reason });
+          resolve(d);
+        };
+        waiting.set(id, { info, settle });
+        signal?.addEventListener("abort", onAbort, { once: true });
+        emit({ type: "pending", request: info });
+        if (fallback) {
+          fallback.authorize(request, withdraw.signal).then(
+            settle,
+            (e) =>
+              settle({ accepted: false, reason: `consent failed: ${(e as Error)?.message ?? e}` }),
+          );
+        } else {
+          timer = setTimeout(
+            () =>
+              settle({
+                accepted: false,
+                reason: `nobody answered on the hub page within ${seconds} s`,
+              }),
+            timeoutMs,
+          );
+        }
+      });
+    },
+    pending: () => [...waiting.values()].map((w) => w.info),
+    decide(id: string, accepted: boolean): boolean {
+      const w = waiting.get(id);
+      if (!w) return false;
+      w.settle({
+        accepted,
+        reason: accepted ? "accepted by the user on the hub page" : "rejected on the hub page",
+      });
+      return true;
+    },
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close(): void {
+      closed = true;
+      for (const w of [...waiting.values()]) {
+        w.settle({ accepted: false, reason: "the hub is closing" });
+      }
+      fallback?.close?.();
+    },
+  };
+}

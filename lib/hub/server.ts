@@ -22,6 +22,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import { displayText } from "../_display.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { startCompactor } from "./_compact.ts";
+import { randomHex } from "../_secrets.ts";
 import {
   createXmlRpcBodyHandler,
   createXmlRpcHandler,
@@ -37,7 +38,8 @@ import type { Authorizer } from "./consent.ts";
 import { createWebProfile, type WebProfile } from "./web_profile.ts";
 import { webMTypePolicy } from "./web_restrictions.ts";
 import { createWebHandler } from "./web_server.ts";
-import { createHubPage, type HubPage, type PageConsent } from "./page.ts";
+import { createHubPage, type HubPage } from "./page.ts";
+import type { PageConsent } from "./consent.ts";
 
 /**
  * Options of {@linkcode startHub}; they mirror the `samp_hub` flags.
@@ -515,13 +517,6 @@ async function answersPing(url: string): Promise<boolean> {
 function hostForUrl(addr: string): string {
   if (addr === "0.0.0.0" || addr === "::" || addr === "localhost") return "127.0.0.1";
   return addr.includes(":") ? `[${addr}]` : addr;
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
 }
 
 /** Logs one hub activity; every client-supplied part goes through displayText. */

@@ -13,6 +13,7 @@ import type { SampValue } from "../types.ts";
 import { createHttpPool, HttpClosedError } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { refusesConnections } from "../transport/_probe.ts";
+import { timingSafeEqual } from "../_secrets.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
 import { type Delivery, DeliveryError, type HubCore } from "./core.ts";
 import { arityFault, hubApiMethod } from "./hub_api.ts";
@@ -221,14 +222,4 @@ async function toDeliveryError(e: unknown, url: string): Promise<DeliveryError> 
   return new DeliveryError(`callback to ${url} failed: ${String(e)}`, { maybeDelivered: true }, {
     cause: e,
   });
-}
-
-/** Compares two strings in time that depends only on their lengths. */
-function timingSafeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  const n = Math.max(x.length, y.length);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }
