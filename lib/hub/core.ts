@@ -1,313 +1,55 @@
 /**
- * The profile-agnostic SAMP hub core: registration, metadata, subscriptions,
- * message routing, pending calls and hub events.
+ * The profile-agnostic SAMP hub core: the routing rules and the hub API
+ * (registration, metadata, subscriptions, notify, call, reply, …).
  *
- * Every routing rule of the hub lives in this file. The core never sees HTTP:
- * a profile (Standard, Web) authenticates callers by private key, calls the
- * methods here, and gives each callable client a {@linkcode Delivery} that
- * carries callbacks to it by whatever transport the profile uses.
+ * The core never sees HTTP: a profile (Standard, Web) authenticates callers
+ * by private key, calls the methods here, and gives each callable client a
+ * {@linkcode Delivery} that carries callbacks to it by whatever transport the
+ * profile uses. {@linkcode HubCore} holds the rules and is a facade over
+ * parts that each hold one concept in their own module:
+ *
+ * - `_registry.ts`: the clients, by private key and by id, and who
+ *   subscribes to what;
+ * - `_pending.ts`: calls awaiting a reply, their msg-ids and timers;
+ * - `_scheduler.ts`: when each callback leaves (per-client slots and
+ *   backlog, hub events in order per subject client);
+ * - `hub_client.ts`: the hub's own client, its subscriptions and answers;
+ * - `_checks.ts`: what the API accepts as arguments.
+ *
+ * The types at its boundary are in `core_types.ts`, re-exported here.
  *
  * @module
  */
 
 import { SampFault } from "../errors.ts";
-import { bestMatch, isMType, isMTypePattern } from "../mtype.ts";
+import { bestMatch } from "../mtype.ts";
 import type { Message, RegInfo, Response, SampMap, SampValue } from "../types.ts";
-import { isSampMap } from "../types.ts";
-import { answerHubMessage } from "./hub_client.ts";
+import { checkMap, checkMessage, checkString, checkSubscriptions } from "./_checks.ts";
+import {
+  type ClientInfo,
+  type Delivery,
+  DeliveryError,
+  errorResponse,
+  type HubActivity,
+  type HubCoreOptions,
+  type HubStats,
+  type MessagePolicy,
+} from "./core_types.ts";
+import { createHubClient } from "./hub_client.ts";
+import { type PendingCall, PendingCalls, type SyncWaiter } from "./_pending.ts";
+import { type ClientRecord, Registry } from "./_registry.ts";
+import { Scheduler } from "./_scheduler.ts";
 
-/**
- * How a profile carries callbacks to one callable client. Each method
- * resolves when the client has accepted the callback and rejects (ideally
- * with a {@linkcode DeliveryError}) when it could not be delivered.
- *
- * @example An in-memory delivery, as tests use
- * ```ts
- * import type { Delivery } from "./core.ts";
- * const seen: string[] = [];
- * const delivery: Delivery = {
- *   notification: async (sender, msg) => void seen.push(`${sender} ${msg["samp.mtype"]}`),
- *   call: async () => {},
- *   response: async () => {},
- * };
- * ```
- */
-export interface Delivery {
-  /** Delivers `receiveNotification(senderId, message)`. */
-  notification(senderId: string, message: Message): Promise<void>;
-  /** Delivers `receiveCall(senderId, msgId, message)`. */
-  call(senderId: string, msgId: string, message: Message): Promise<void>;
-  /** Delivers `receiveResponse(responderId, msgTag, response)`. */
-  response(responderId: string, msgTag: string, response: Response): Promise<void>;
-  /** Releases whatever the delivery holds; called when the client leaves. */
-  close?(): void;
-}
-
-/**
- * A callback could not be delivered. `unreachable` means the client's
- * endpoint is gone (connection refused), so the hub unregisters the client.
- * `maybeDelivered` means the client may have received it all the same (the
- * request went out whole and only its answer failed: cut, unreadable or
- * late), so the hub does not answer a call on its behalf: the call stays
- * pending until the client replies, leaves, or the call times out. Such
- * failures are reported once per client at full weight, then as `repeated`.
- *
- * @example
- * ```ts
- * import { DeliveryError } from "./core.ts";
- * const error = new DeliveryError("connection refused by http://127.0.0.1:1/", { unreachable: true });
- * console.log(error.unreachable); // true
- * ```
- */
-export class DeliveryError extends Error {
-  /** True when the endpoint refused the connection: the client has gone away. */
-  readonly unreachable: boolean;
-  /** True when the client may have received the callback despite the failure. */
-  readonly maybeDelivered: boolean;
-
-  /**
-   * Makes a delivery error.
-   *
-   * @example
-   * ```ts
-   * import { DeliveryError } from "./core.ts";
-   * const e = new DeliveryError("no answer within 120 s", { maybeDelivered: true });
-   * ```
-   */
-  constructor(
-    message: string,
-    flags: { unreachable?: boolean; maybeDelivered?: boolean } = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "DeliveryError";
-    this.unreachable = flags.unreachable ?? false;
-    this.maybeDelivered = flags.maybeDelivered ?? false;
-  }
-}
-
-/**
- * What the core shows of a registered client to policies and observers.
- *
- * @example
- * ```ts
- * import type { ClientInfo } from "./core.ts";
- * function label(c: ClientInfo): string {
- *   return `${c.id} (${c.metadata["samp.name"] ?? "unnamed"})`;
- * }
- * ```
- */
-export interface ClientInfo {
-  /** The public id (`samp.self-id`). */
-  readonly id: string;
-  /** The profile that registered the client: "hub", "standard", "web", … */
-  readonly profile: string;
-  /** The declared metadata ({} until declared). */
-  readonly metadata: SampMap;
-  /** The declared subscriptions ({} until declared). */
-  readonly subscriptions: SampMap;
-  /** Whether the hub can deliver callbacks to the client. */
-  readonly callable: boolean;
-  /** When it registered (ms since the epoch). */
-  readonly registeredAt: number;
-}
-
-/**
- * Profile rules that restrict who may message whom (the Web Profile's MType
- * restrictions plug in here). The core treats a refused pair exactly as an
- * unsubscribed one.
- *
- * @example Only let web clients send `table.*` messages
- * ```ts
- * import type { MessagePolicy } from "./core.ts";
- * const policy: MessagePolicy = {
- *   allows: (sender, _recipient, mtype) =>
- *     sender.profile !== "web" || mtype.startsWith("table."),
- * };
- * ```
- */
-export interface MessagePolicy {
-  /** Whether `sender` may send `mtype` to `recipient`, whose matching subscription carries `annotation`. */
-  allows(sender: ClientInfo, recipient: ClientInfo, mtype: string, annotation: SampMap): boolean;
-  /** The part of `owner`'s subscriptions that `viewer` may see (default: all of them). */
-  visibleSubscriptions?(viewer: ClientInfo, owner: ClientInfo, subscriptions: SampMap): SampMap;
-}
-
-/**
- * Something that happened in the hub, for logs and monitors.
- *
- * @example
- * ```ts
- * import type { HubActivity } from "./core.ts";
- * function log(a: HubActivity): void {
- *   if (a.kind === "register") console.log(`registered ${a.client.id}`);
- * }
- * ```
- */
-export type HubActivity =
-  | { kind: "register"; client: ClientInfo }
-  | { kind: "unregister"; client: ClientInfo; reason: string }
-  | { kind: "metadata"; client: ClientInfo }
-  | { kind: "subscriptions"; client: ClientInfo }
-  | { kind: "callable"; client: ClientInfo }
-  | {
-    kind: "send";
-    mode: "notify" | "call" | "callAndWait";
-    sender: string;
-    recipient: string;
-    mtype: string;
-    msgId?: string;
-  }
-  | { kind: "reply"; msgId: string; responder: string; sender: string; status: string }
-  | {
-    kind: "delivery-failed";
-    recipient: string;
-    callback: string;
-    error: string;
-    /** The callback may have arrived (see {@linkcode DeliveryError}): a call stays pending. */
-    maybeDelivered?: boolean;
-    /** An earlier maybe-delivered failure of this recipient was reported already. */
-    repeated?: boolean;
-  }
-  | { kind: "sync-timeout"; msgId: string; sender: string; recipient: string; seconds: number };
-
-/**
- * Options of a hub core.
- *
- * @example
- * ```ts
- * import { HubCore } from "./core.ts";
- * const core = new HubCore({ hubMetadata: { "samp.name": "Hub" } });
- * await core.close();
- * ```
- */
-export interface HubCoreOptions {
-  /** Public id of the hub's own client. Default `"hub"`. */
-  hubId?: string;
-  /** Metadata of the hub's own client. */
-  hubMetadata?: SampMap;
-  /** Profile restrictions on who may message whom. */
-  policy?: MessagePolicy;
-  /** Called for every hub activity (synchronously: keep it cheap). */
-  onActivity?: (activity: HubActivity) => void;
-  /** Upper bound on a callAndWait, in seconds, also applied to "no timeout". Default 12 hours. */
-  maxSyncWaitSeconds?: number;
-  /** How long an unanswered asynchronous call is remembered, in ms. Default 12 hours. */
-  pendingCallTtlMs?: number;
-  /** Hub events queued for one slow client before older ones are dropped. Default 1000. */
-  eventQueueLimit?: number;
-  /**
-   * Callbacks (other than hub events) in flight to one client at a time;
-   * more wait in that client's queue, so a busy client is not flooded with
-   * connections and others are not slowed. Default 8.
-   */
-  maxCallbacksPerClient?: number;
-  /** Callbacks that may wait for one client before further ones fail. Default 10,000. */
-  maxQueuedCallbacks?: number;
-  /** Clock, for tests. Default `Date.now`. */
-  now?: () => number;
-}
-
-/**
- * Counts of what the core holds, for monitors and for leak checks in tests.
- *
- * @example
- * ```ts
- * import { HubCore } from "./core.ts";
- * const core = new HubCore();
- * console.log(core.stats().clients); // 1: the hub itself
- * await core.close();
- * ```
- */
-export interface HubStats {
-  /** Registered clients, the hub's own included. */
-  clients: number;
-  /** Calls awaiting a reply (asynchronous and synchronous). */
-  pendingCalls: number;
-  /** callAndWait requests in progress. */
-  syncWaits: number;
-  /** Callbacks handed to a Delivery and not yet finished. */
-  deliveriesInFlight: number;
-  /** Hub events queued for delivery. */
-  queuedEvents: number;
-  /** Callbacks waiting for a free slot to their recipient. */
-  queuedCallbacks: number;
-  /** Messages accepted for delivery since start. */
-  messages: number;
-}
-
-interface ClientRecord extends ClientInfo {
-  id: string;
-  key: string;
-  profile: string;
-  metadata: SampMap;
-  subscriptions: SampMap;
-  callable: boolean;
-  registeredAt: number;
-  delivery: Delivery | null;
-  lastActive: number;
-  /** Hub events waiting for delivery to this client, oldest first. */
-  events: Message[];
-  /** Subjects (client ids; "" for the hub) of hub events in flight to this client. */
-  eventsBusy: Set<string>;
-  /** Callbacks in flight to this client (hub events apart). */
-  active: number;
-  /** Callbacks waiting for one of this client's slots. */
-  backlog: (() => void)[];
-  /** msg-ids of calls this client must answer. */
-  callsIn: Set<string>;
-  /** msg-ids of calls this client made and awaits. */
-  callsOut: Set<string>;
-  registered: boolean;
-  /** A maybe-delivered failure of a callback to it was reported (later ones are `repeated`). */
-  answerFailureReported: boolean;
-}
-
-interface PendingCall {
-  msgId: string;
-  sender: ClientRecord;
-  recipient: ClientRecord;
-  tag: string;
-  mtype: string;
-  startedAt: number;
-  sync?: {
-    resolve(response: Response): void;
-    reject(error: Error): void;
-  };
-}
-
-interface Subscriber {
-  client: ClientRecord;
-  annotation: SampMap;
-}
-
-const HUB_SUBSCRIPTIONS: SampMap = {
-  "samp.app.ping": {},
-  "samp.query.by-meta": {},
-  "x-samp.query.by-meta": {},
-};
-const SUBSCRIBER_CACHE_LIMIT = 2048;
-
-/**
- * Builds a SAMP error response.
- *
- * @example
- * ```ts
- * import { errorResponse } from "./core.ts";
- * errorResponse("c3 left the hub before replying");
- * // { "samp.status": "samp.error", "samp.error": { "samp.errortxt": "c3 left …" } }
- * ```
- */
-export function errorResponse(text: string): Response {
-  return { "samp.status": "samp.error", "samp.error": { "samp.errortxt": text } };
-}
-
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  let s = "";
-  for (const b of buf) s += b.toString(16).padStart(2, "0");
-  return s;
-}
+export {
+  type ClientInfo,
+  type Delivery,
+  DeliveryError,
+  errorResponse,
+  type HubActivity,
+  type HubCoreOptions,
+  type HubStats,
+  type MessagePolicy,
+} from "./core_types.ts";
 
 /**
  * The hub core. One instance is one hub; profiles call it with the caller's
@@ -337,24 +79,14 @@ export class HubCore {
   readonly #policy?: MessagePolicy;
   readonly #onActivity?: (activity: HubActivity) => void;
   readonly #maxSyncWaitMs: number;
-  readonly #pendingTtlMs: number;
-  readonly #eventQueueLimit: number;
-  readonly #maxActive: number;
-  readonly #maxBacklog: number;
   readonly #now: () => number;
-  readonly #byKey = new Map<string, ClientRecord>();
-  readonly #byId = new Map<string, ClientRecord>();
-  readonly #pending = new Map<string, PendingCall>();
-  readonly #syncTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  readonly #subscriberCache = new Map<string, Subscriber[]>();
+  readonly #registry = new Registry();
+  readonly #pending: PendingCalls<ClientRecord>;
+  readonly #scheduler: Scheduler<ClientRecord>;
   readonly #hub: ClientRecord;
-  #nextClient = 1;
-  #nextMsg = 1;
-  #inFlight = 0;
   #messages = 0;
   #lastActivity: number;
   #closed = false;
-  #idleWaiters: (() => void)[] = [];
 
   /**
    * Creates a hub core with its own client (id `hub` by default) registered.
@@ -371,36 +103,29 @@ export class HubCore {
     this.#policy = options.policy;
     this.#onActivity = options.onActivity;
     this.#maxSyncWaitMs = (options.maxSyncWaitSeconds ?? 12 * 3600) * 1000;
-    this.#pendingTtlMs = options.pendingCallTtlMs ?? 12 * 3600 * 1000;
-    this.#eventQueueLimit = options.eventQueueLimit ?? 1000;
-    this.#maxActive = options.maxCallbacksPerClient ?? 8;
-    this.#maxBacklog = options.maxQueuedCallbacks ?? 10_000;
     this.#now = options.now ?? Date.now;
     this.#lastActivity = this.#now();
-    const key = `hk:${randomHex(16)}`;
-    this.#hub = this.#newRecord(this.#hubId, key, "hub");
-    this.#hub.metadata = options.hubMetadata ?? { "samp.name": "Hub" };
-    this.#hub.subscriptions = HUB_SUBSCRIPTIONS;
-    this.#hub.callable = true;
-    this.#hub.delivery = {
-      notification: () => Promise.resolve(),
-      call: (sender, msgId, message) => {
-        // Answer after the call has returned its msg-id, as a real client would.
-        queueMicrotask(() => {
-          if (!this.#hub.registered) return;
-          const response = answerHubMessage(this, sender, message);
-          try {
-            this.reply(key, msgId, response);
-          } catch {
-            // The caller left or the call expired: nothing to answer.
-          }
-        });
-        return Promise.resolve();
-      },
-      response: () => Promise.resolve(),
-    };
-    this.#byKey.set(key, this.#hub);
-    this.#byId.set(this.#hubId, this.#hub);
+    this.#pending = new PendingCalls(options.pendingCallTtlMs ?? 12 * 3600 * 1000);
+    this.#scheduler = new Scheduler({
+      hubId: this.#hubId,
+      maxCallbacksPerClient: options.maxCallbacksPerClient ?? 8,
+      maxQueuedCallbacks: options.maxQueuedCallbacks ?? 10_000,
+      eventQueueLimit: options.eventQueueLimit ?? 1000,
+      clients: () => this.#registry.clients(),
+      eventFailed: (client, error) => this.#deliveryFailed(client, "receiveNotification", error),
+      onActivity: this.#onActivity,
+    });
+    const hub = this.#registry.add(this.#hubId, "hk", "hub", this.#now());
+    const own = createHubClient({
+      clients: () => this.clients(),
+      reply: (msgId, response) => this.reply(hub.key, msgId, response),
+      registered: () => hub.registered,
+    }, options.hubMetadata);
+    hub.metadata = own.metadata;
+    hub.subscriptions = own.subscriptions;
+    hub.delivery = own.delivery;
+    hub.callable = true;
+    this.#hub = hub;
   }
 
   /** The public id of the hub's own client. */
@@ -425,19 +150,14 @@ export class HubCore {
    * ```
    */
   stats(): HubStats {
-    let queuedEvents = 0;
-    let queuedCallbacks = 0;
-    for (const c of this.#byId.values()) {
-      queuedEvents += c.events.length;
-      queuedCallbacks += c.backlog.length;
-    }
+    const queued = this.#scheduler.queued();
     return {
-      clients: this.#byId.size,
+      clients: this.#registry.size,
       pendingCalls: this.#pending.size,
-      syncWaits: this.#syncTimers.size,
-      deliveriesInFlight: this.#inFlight,
-      queuedEvents,
-      queuedCallbacks,
+      syncWaits: this.#pending.syncWaits,
+      deliveriesInFlight: this.#scheduler.inFlight,
+      queuedEvents: queued.events,
+      queuedCallbacks: queued.callbacks,
       messages: this.#messages,
     };
   }
@@ -454,7 +174,7 @@ export class HubCore {
    * ```
    */
   clients(): ClientInfo[] {
-    return [...this.#byId.values()];
+    return [...this.#registry.clients()];
   }
 
   /**
@@ -469,7 +189,7 @@ export class HubCore {
    * ```
    */
   client(id: string): ClientInfo | undefined {
-    return this.#byId.get(id);
+    return this.#registry.byId(id);
   }
 
   /**
@@ -485,7 +205,7 @@ export class HubCore {
    * ```
    */
   clientByKey(privateKey: string): ClientInfo | undefined {
-    return this.#byKey.get(privateKey);
+    return this.#registry.byKey(privateKey);
   }
 
   /**
@@ -501,7 +221,7 @@ export class HubCore {
    * ```
    */
   lastActiveOf(id: string): number | undefined {
-    return this.#byId.get(id)?.lastActive;
+    return this.#registry.byId(id)?.lastActive;
   }
 
   /**
@@ -519,11 +239,8 @@ export class HubCore {
    */
   register(profile: string, keyPrefix = "k"): RegInfo {
     this.#assertOpen();
-    const id = `c${this.#nextClient++}`;
-    const key = `${keyPrefix}:${randomHex(16)}`;
-    const client = this.#newRecord(id, key, profile);
-    this.#byKey.set(key, client);
-    this.#byId.set(id, client);
+    const client = this.#registry.register(profile, keyPrefix, this.#now());
+    const { id, key } = client;
     this.#lastActivity = client.lastActive;
     this.#onActivity?.({ kind: "register", client });
     this.#broadcastEvent("samp.hub.event.register", { id });
@@ -578,9 +295,9 @@ export class HubCore {
     client.delivery = delivery;
     client.callable = delivery !== null;
     if (old && old !== delivery) old.close?.();
-    this.#subscriberCache.clear();
+    this.#registry.subscriptionsChanged();
     this.#onActivity?.({ kind: "callable", client });
-    if (client.callable) this.#drainEvents(client);
+    if (client.callable) this.#scheduler.drainEvents(client);
   }
 
   /**
@@ -597,12 +314,10 @@ export class HubCore {
    */
   declareMetadata(privateKey: string, metadata: SampValue): void {
     const client = this.#caller(privateKey);
-    if (!isSampMap(metadata)) {
-      throw new SampFault(`Metadata must be a map, not ${describe(metadata)}`);
-    }
-    client.metadata = metadata;
+    const map = checkMap(metadata, "Metadata");
+    client.metadata = map;
     this.#onActivity?.({ kind: "metadata", client });
-    this.#broadcastEvent("samp.hub.event.metadata", { id: client.id, metadata });
+    this.#broadcastEvent("samp.hub.event.metadata", { id: client.id, metadata: map });
   }
 
   /**
@@ -637,27 +352,14 @@ export class HubCore {
    */
   declareSubscriptions(privateKey: string, subscriptions: SampValue): void {
     const client = this.#caller(privateKey);
-    if (!isSampMap(subscriptions)) {
-      throw new SampFault(`Subscriptions must be a map, not ${describe(subscriptions)}`);
-    }
-    for (const [pattern, annotation] of Object.entries(subscriptions)) {
-      if (!isMTypePattern(pattern)) {
-        throw new SampFault(
-          `Illegal subscription key "${pattern}": use an MType (a.b.c), a prefix (a.b.*) or *`,
-        );
-      }
-      if (!isSampMap(annotation)) {
-        throw new SampFault(
-          `Subscription "${pattern}" must map to an annotation map ({}), not ${
-            describe(annotation)
-          }`,
-        );
-      }
-    }
-    client.subscriptions = subscriptions;
-    this.#subscriberCache.clear();
+    const map = checkSubscriptions(subscriptions);
+    client.subscriptions = map;
+    this.#registry.subscriptionsChanged();
     this.#onActivity?.({ kind: "subscriptions", client });
-    this.#broadcastEvent("samp.hub.event.subscriptions", { id: client.id, subscriptions }, client);
+    this.#broadcastEvent("samp.hub.event.subscriptions", {
+      id: client.id,
+      subscriptions: map,
+    }, client);
   }
 
   /**
@@ -694,7 +396,7 @@ export class HubCore {
   getRegisteredClients(privateKey: string): string[] {
     const caller = this.#caller(privateKey);
     const ids: string[] = [];
-    for (const c of this.#byId.values()) if (c !== caller) ids.push(c.id);
+    for (const c of this.#registry.clients()) if (c !== caller) ids.push(c.id);
     return ids;
   }
 
@@ -713,12 +415,10 @@ export class HubCore {
    */
   getSubscribedClients(privateKey: string, mtype: SampValue): SampMap {
     const caller = this.#caller(privateKey);
-    if (typeof mtype !== "string") {
-      throw new SampFault(`MType must be a string, not ${describe(mtype)}`);
-    }
+    const type = checkString(mtype, "MType");
     const out: SampMap = {};
-    for (const s of this.#subscribers(mtype)) {
-      if (s.client !== caller && this.#allows(caller, s.client, mtype, s.annotation)) {
+    for (const s of this.#registry.subscribers(type)) {
+      if (s.client !== caller && this.#allows(caller, s.client, type, s.annotation)) {
         setOwn(out, s.client.id, s.annotation);
       }
     }
@@ -784,7 +484,7 @@ export class HubCore {
    */
   call(privateKey: string, recipientId: SampValue, msgTag: SampValue, message: SampValue): string {
     const sender = this.#caller(privateKey);
-    const tag = checkTag(msgTag);
+    const tag = checkString(msgTag, "msg-tag");
     const msg = checkMessage(message);
     const recipient = this.#recipient(sender, recipientId, msg["samp.mtype"]);
     return this.#sendCall(sender, recipient, tag, msg, "call");
@@ -806,7 +506,7 @@ export class HubCore {
    */
   callAll(privateKey: string, msgTag: SampValue, message: SampValue): SampMap {
     const sender = this.#caller(privateKey);
-    const tag = checkTag(msgTag);
+    const tag = checkString(msgTag, "msg-tag");
     const msg = checkMessage(message);
     const out: SampMap = {};
     for (const r of this.#broadcastRecipients(sender, msg["samp.mtype"])) {
@@ -847,13 +547,11 @@ export class HubCore {
     return new Promise<Response>((resolve, reject) => {
       let msgId = "";
       const finish = () => {
-        const timer = this.#syncTimers.get(msgId);
-        if (timer !== undefined) clearTimeout(timer);
-        this.#syncTimers.delete(msgId);
+        this.#pending.endWait(msgId);
         signal?.removeEventListener("abort", onAbort);
       };
       const onAbort = () => {
-        this.#forget(msgId);
+        this.#pending.forget(msgId);
         finish();
         reject(new SampFault(`callAndWait ${msgId} abandoned: the caller disconnected`));
       };
@@ -869,9 +567,9 @@ export class HubCore {
       };
       msgId = this.#sendCall(sender, recipient, "", msg, "callAndWait", sync);
       if (!this.#pending.has(msgId)) return; // already answered synchronously
-      const timer = setTimeout(() => {
+      this.#pending.startWait(msgId, waitMs, () => {
         const seconds = waitMs / 1000;
-        this.#forget(msgId);
+        this.#pending.forget(msgId);
         this.#onActivity?.({
           kind: "sync-timeout",
           msgId,
@@ -886,8 +584,7 @@ export class HubCore {
             } sec: ${recipient.id} did not reply to ${msg["samp.mtype"]} in time`,
           ),
         );
-      }, waitMs);
-      this.#syncTimers.set(msgId, timer);
+      });
       if (signal) {
         if (signal.aborted) onAbort();
         else signal.addEventListener("abort", onAbort, { once: true });
@@ -914,24 +611,19 @@ export class HubCore {
    */
   reply(privateKey: string, msgId: SampValue, response: SampValue): void {
     const responder = this.#caller(privateKey);
-    if (typeof msgId !== "string") {
-      throw new SampFault(`msg-id must be a string, not ${describe(msgId)}`);
-    }
-    if (!isSampMap(response)) {
-      throw new SampFault(`Response must be a map, not ${describe(response)}`);
-    }
-    const call = this.#pending.get(msgId);
+    const id = checkString(msgId, "msg-id");
+    const resp = checkMap(response, "Response") as Response;
+    const call = this.#pending.get(id);
     if (!call || call.recipient !== responder) {
       throw new SampFault(
-        `No pending call with msg-id "${msgId}" for ${responder.id}: ` +
+        `No pending call with msg-id "${id}" for ${responder.id}: ` +
           "it was already answered, timed out, or its sender has left",
       );
     }
-    this.#forget(msgId);
-    const resp = response as Response;
+    this.#pending.forget(id);
     this.#onActivity?.({
       kind: "reply",
-      msgId,
+      msgId: id,
       responder: responder.id,
       sender: call.sender.id,
       status: typeof resp["samp.status"] === "string" ? resp["samp.status"] : "?",
@@ -954,7 +646,7 @@ export class HubCore {
   touch(privateKey?: string): void {
     this.#lastActivity = this.#now();
     if (privateKey !== undefined) {
-      const c = this.#byKey.get(privateKey);
+      const c = this.#registry.byKey(privateKey);
       if (c) c.lastActive = this.#lastActivity;
     }
   }
@@ -973,12 +665,11 @@ export class HubCore {
    * ```
    */
   disconnect(clientId: string, reason: string): boolean {
-    const client = this.#byId.get(clientId);
+    const client = this.#registry.byId(clientId);
     if (!client || client === this.#hub) return false;
     const message = event("samp.hub.disconnect", { reason });
     if (client.callable && client.delivery && this.#subscribes(client, message["samp.mtype"])) {
-      const delivery = client.delivery;
-      this.#track(delivery.notification(this.#hubId, message)).catch(() => {});
+      this.#scheduler.sendNow(client.delivery, message);
     }
     this.#remove(client, `disconnected: ${reason}`);
     return true;
@@ -1001,16 +692,14 @@ export class HubCore {
     const now = this.#now();
     const gone: string[] = [];
     if (idleMs !== undefined && idleMs > 0) {
-      for (const c of [...this.#byId.values()]) {
+      for (const c of [...this.#registry.clients()]) {
         if (c !== this.#hub && now - c.lastActive > idleMs) {
           this.disconnect(c.id, "Timeout expired!");
           gone.push(c.id);
         }
       }
     }
-    for (const call of [...this.#pending.values()]) {
-      if (!call.sync && now - call.startedAt > this.#pendingTtlMs) this.#forget(call.msgId);
-    }
+    this.#pending.expire(now);
     return gone;
   }
 
@@ -1030,55 +719,26 @@ export class HubCore {
     if (this.#closed) return;
     this.#broadcastEvent("samp.hub.event.shutdown", {});
     this.#closed = true;
-    await this.#waitIdle(graceMs);
-    for (const call of [...this.#pending.values()]) {
-      this.#forget(call.msgId);
-      call.sync?.reject(new SampFault("The hub is shutting down"));
-    }
-    for (const c of [...this.#byId.values()]) {
+    await this.#scheduler.waitIdle(graceMs);
+    this.#pending.close("The hub is shutting down");
+    for (const c of [...this.#registry.clients()]) {
       c.registered = false;
-      c.events.length = 0;
-      c.backlog.length = 0;
+      this.#scheduler.discard(c);
       c.delivery?.close?.();
     }
-    this.#byId.clear();
-    this.#byKey.clear();
+    this.#registry.clear();
     this.#hub.registered = false;
-    this.#subscriberCache.clear();
-    await this.#waitIdle(graceMs);
+    await this.#scheduler.waitIdle(graceMs);
   }
 
-  // ---- internals --------------------------------------------------------
-
-  #newRecord(id: string, key: string, profile: string): ClientRecord {
-    const now = this.#now();
-    return {
-      id,
-      key,
-      profile,
-      metadata: {},
-      subscriptions: {},
-      callable: false,
-      registeredAt: now,
-      delivery: null,
-      lastActive: now,
-      events: [],
-      eventsBusy: new Set(),
-      active: 0,
-      backlog: [],
-      callsIn: new Set(),
-      callsOut: new Set(),
-      registered: true,
-      answerFailureReported: false,
-    };
-  }
+  // ---- routing ----------------------------------------------------------
 
   #assertOpen(): void {
     if (this.#closed) throw new SampFault("The hub is shutting down");
   }
 
   #caller(privateKey: string): ClientRecord {
-    const client = this.#byKey.get(privateKey);
+    const client = this.#registry.byKey(privateKey);
     if (!client) {
       this.#assertOpen();
       throw new SampFault(
@@ -1093,11 +753,9 @@ export class HubCore {
   }
 
   #target(clientId: SampValue): ClientRecord {
-    if (typeof clientId !== "string") {
-      throw new SampFault(`Client id must be a string, not ${describe(clientId)}`);
-    }
-    const client = this.#byId.get(clientId);
-    if (!client) throw new SampFault(`No registered client with ID "${clientId}"`);
+    const id = checkString(clientId, "Client id");
+    const client = this.#registry.byId(id);
+    if (!client) throw new SampFault(`No registered client with ID "${id}"`);
     return client;
   }
 
@@ -1120,7 +778,7 @@ export class HubCore {
 
   #broadcastRecipients(sender: ClientRecord, mtype: string): ClientRecord[] {
     const out: ClientRecord[] = [];
-    for (const s of this.#subscribers(mtype)) {
+    for (const s of this.#registry.subscribers(mtype)) {
       if (s.client !== sender && this.#allows(sender, s.client, mtype, s.annotation)) {
         out.push(s.client);
       }
@@ -1143,22 +801,7 @@ export class HubCore {
     return bestMatch(Object.keys(client.subscriptions), mtype) !== undefined;
   }
 
-  /** Callable clients subscribed to `mtype`, cached until any subscription or callability changes. */
-  #subscribers(mtype: string): Subscriber[] {
-    let list = this.#subscriberCache.get(mtype);
-    if (list) return list;
-    list = [];
-    for (const c of this.#byId.values()) {
-      if (!c.callable) continue;
-      const pattern = bestMatch(Object.keys(c.subscriptions), mtype);
-      if (pattern !== undefined) {
-        list.push({ client: c, annotation: c.subscriptions[pattern] as SampMap });
-      }
-    }
-    if (this.#subscriberCache.size >= SUBSCRIBER_CACHE_LIMIT) this.#subscriberCache.clear();
-    this.#subscriberCache.set(mtype, list);
-    return list;
-  }
+  // ---- sending ----------------------------------------------------------
 
   #sendNotification(sender: ClientRecord, recipient: ClientRecord, msg: Message): void {
     this.#messages++;
@@ -1169,7 +812,7 @@ export class HubCore {
       recipient: recipient.id,
       mtype: msg["samp.mtype"],
     });
-    this.#deliver(
+    this.#scheduler.deliver(
       recipient,
       (d) => d.notification(sender.id, msg),
       (e) => this.#deliveryFailed(recipient, "receiveNotification", e),
@@ -1182,22 +825,19 @@ export class HubCore {
     tag: string,
     msg: Message,
     mode: "call" | "callAndWait",
-    sync?: PendingCall["sync"],
+    sync?: SyncWaiter,
   ): string {
     this.#messages++;
-    const msgId = `${mode === "call" ? "a" : "s"}${this.#nextMsg++}_${sender.id}`;
-    const call: PendingCall = {
-      msgId,
+    const call = this.#pending.open(
       sender,
       recipient,
       tag,
-      mtype: msg["samp.mtype"],
-      startedAt: this.#now(),
+      msg["samp.mtype"],
+      mode,
+      this.#now(),
       sync,
-    };
-    this.#pending.set(msgId, call);
-    sender.callsOut.add(msgId);
-    recipient.callsIn.add(msgId);
+    );
+    const msgId = call.msgId;
     this.#onActivity?.({
       kind: "send",
       mode,
@@ -1206,14 +846,14 @@ export class HubCore {
       mtype: call.mtype,
       msgId,
     });
-    this.#deliver(recipient, (d) => d.call(sender.id, msgId, msg), (e) => {
+    this.#scheduler.deliver(recipient, (d) => d.call(sender.id, msgId, msg), (e) => {
       this.#deliveryFailed(recipient, "receiveCall", e);
       // The recipient never got the call: answer the sender now instead of never.
       // If it may have got it, its own reply (or its leaving, or the call's
       // timeout) ends the call: an answer made up here could race its reply.
       const maybeDelivered = e instanceof DeliveryError && e.maybeDelivered;
       if (!maybeDelivered && this.#pending.get(msgId) === call) {
-        this.#forget(msgId);
+        this.#pending.forget(msgId);
         this.#deliverResponse(
           call,
           errorResponse(
@@ -1225,165 +865,18 @@ export class HubCore {
     return msgId;
   }
 
-  #deliverResponse(call: PendingCall, response: Response): void {
+  #deliverResponse(call: PendingCall<ClientRecord>, response: Response): void {
     if (call.sync) {
       call.sync.resolve(response);
       return;
     }
     const sender = call.sender;
     if (!sender.registered || !sender.callable || !sender.delivery) return;
-    this.#deliver(
+    this.#scheduler.deliver(
       sender,
       (d) => d.response(call.recipient.id, call.tag, response),
       (e) => this.#deliveryFailed(sender, "receiveResponse", e),
     );
-  }
-
-  /**
-   * Runs a callback to `client` when one of its slots is free: at most
-   * maxCallbacksPerClient at once, the rest in FIFO order behind them.
-   */
-  #deliver(
-    client: ClientRecord,
-    send: (delivery: Delivery) => Promise<void>,
-    failed: (error: unknown) => void,
-  ): void {
-    const start = () => {
-      const delivery = client.delivery;
-      if (!client.registered || !delivery) return;
-      client.active++;
-      this.#track(send(delivery)).catch(failed).finally(() => {
-        client.active--;
-        const next = client.backlog.shift();
-        if (next) next();
-      });
-    };
-    if (client.active < this.#maxActive) {
-      start();
-    } else if (client.backlog.length < this.#maxBacklog) {
-      client.backlog.push(start);
-    } else {
-      failed(
-        new DeliveryError(
-          `${client.id} has ${client.backlog.length} callbacks waiting: it is not keeping up`,
-        ),
-      );
-    }
-  }
-
-  #forget(msgId: string): void {
-    const call = this.#pending.get(msgId);
-    if (!call) return;
-    this.#pending.delete(msgId);
-    call.sender.callsOut.delete(msgId);
-    call.recipient.callsIn.delete(msgId);
-  }
-
-  #remove(client: ClientRecord, reason: string): void {
-    if (!client.registered) return;
-    client.registered = false;
-    this.#byKey.delete(client.key);
-    this.#byId.delete(client.id);
-    this.#subscriberCache.clear();
-    client.events.length = 0;
-    client.backlog.length = 0;
-    // Calls it will never answer: tell the callers now.
-    for (const msgId of [...client.callsIn]) {
-      const call = this.#pending.get(msgId);
-      if (!call) continue;
-      this.#forget(msgId);
-      if (call.sender.registered) {
-        this.#deliverResponse(
-          call,
-          errorResponse(`${client.id} left the hub (${reason}) before replying to ${call.mtype}`),
-        );
-      }
-    }
-    // Calls it was waiting for: nobody to answer any more.
-    for (const msgId of [...client.callsOut]) {
-      const call = this.#pending.get(msgId);
-      if (!call) continue;
-      this.#forget(msgId);
-      call.sync?.reject(new SampFault(`${client.id} left the hub while waiting for ${msgId}`));
-    }
-    client.delivery?.close?.();
-    client.delivery = null;
-    client.callable = false;
-    this.#onActivity?.({ kind: "unregister", client, reason });
-    this.#broadcastEvent("samp.hub.event.unregister", { id: client.id });
-  }
-
-  /** Queues a hub event for every subscribed client, FIFO per client. */
-  #broadcastEvent(mtype: string, params: SampMap, alsoFor?: ClientRecord): void {
-    if (this.#closed) return;
-    const message = event(mtype, params);
-    for (const s of this.#subscribers(mtype)) {
-      if (s.client === this.#hub) continue;
-      const viewer = s.client;
-      let msg = message;
-      if (
-        alsoFor && this.#policy?.visibleSubscriptions && mtype === "samp.hub.event.subscriptions"
-      ) {
-        msg = event(mtype, {
-          id: alsoFor.id,
-          subscriptions: this.#visibleSubscriptions(viewer, alsoFor),
-        });
-      }
-      if (viewer.events.length >= this.#eventQueueLimit) {
-        const dropped = viewer.events.shift()!;
-        this.#onActivity?.({
-          kind: "delivery-failed",
-          recipient: viewer.id,
-          callback: "receiveNotification",
-          error: `${this.#eventQueueLimit} hub events are waiting: dropped the oldest ` +
-            `(${dropped["samp.mtype"]})`,
-        });
-      }
-      viewer.events.push(msg);
-      this.#drainEvents(viewer);
-    }
-  }
-
-  /**
-   * Sends queued hub events to `client`: those about one client (`id` in
-   * their params) strictly in order, one at a time, so register, metadata,
-   * subscriptions and unregister of a client always arrive in that order;
-   * events about different clients may be in flight together, up to
-   * EVENTS_IN_FLIGHT. An event without an id (shutdown) waits for all
-   * before it and holds back all after it.
-   */
-  #drainEvents(client: ClientRecord): void {
-    const busy = client.eventsBusy;
-    if (!client.callable || client.events.length === 0 || busy.has("")) return;
-    const queue = client.events;
-    let blocked: Set<string> | undefined;
-    for (let i = 0; i < queue.length && busy.size < EVENTS_IN_FLIGHT;) {
-      const id = eventSubject(queue[i]);
-      if (id === "" && (busy.size > 0 || i > 0)) break;
-      if (busy.has(id) || blocked?.has(id)) {
-        // An earlier event about this client still waits or is in flight.
-        (blocked ??= new Set()).add(id);
-        i++;
-        continue;
-      }
-      const msg = queue.splice(i, 1)[0];
-      busy.add(id);
-      this.#sendEvent(client, id, msg);
-      if (id === "") break;
-    }
-  }
-
-  #sendEvent(client: ClientRecord, subject: string, msg: Message): void {
-    const delivery = client.delivery;
-    if (!client.registered || !delivery) return;
-    this.#track(
-      delivery.notification(this.#hubId, msg).catch((e) =>
-        this.#deliveryFailed(client, "receiveNotification", e)
-      ),
-    ).finally(() => {
-      client.eventsBusy.delete(subject);
-      if (client.registered && client.delivery) this.#drainEvents(client);
-    });
   }
 
   #deliveryFailed(client: ClientRecord, callback: string, error: unknown): void {
@@ -1405,83 +898,60 @@ export class HubCore {
     }
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inFlight++;
-    return p.finally(() => {
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#queuedEventCount() === 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w();
+  #remove(client: ClientRecord, reason: string): void {
+    if (!client.registered) return;
+    client.registered = false;
+    this.#registry.remove(client);
+    this.#scheduler.discard(client);
+    // Calls it will never answer: tell the callers now.
+    for (const msgId of [...client.callsIn]) {
+      const call = this.#pending.get(msgId);
+      if (!call) continue;
+      this.#pending.forget(msgId);
+      if (call.sender.registered) {
+        this.#deliverResponse(
+          call,
+          errorResponse(`${client.id} left the hub (${reason}) before replying to ${call.mtype}`),
+        );
       }
-    });
+    }
+    // Calls it was waiting for: nobody to answer any more.
+    for (const msgId of [...client.callsOut]) {
+      const call = this.#pending.get(msgId);
+      if (!call) continue;
+      this.#pending.forget(msgId);
+      call.sync?.reject(new SampFault(`${client.id} left the hub while waiting for ${msgId}`));
+    }
+    client.delivery?.close?.();
+    client.delivery = null;
+    client.callable = false;
+    this.#onActivity?.({ kind: "unregister", client, reason });
+    this.#broadcastEvent("samp.hub.event.unregister", { id: client.id });
   }
 
-  #queuedEventCount(): number {
-    let n = 0;
-    for (const c of this.#byId.values()) n += c.events.length + c.backlog.length;
-    return n;
-  }
-
-  #waitIdle(ms: number): Promise<void> {
-    if (this.#inFlight === 0 && this.#queuedEventCount() === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
+  /** Queues a hub event for every subscribed client, FIFO per client. */
+  #broadcastEvent(mtype: string, params: SampMap, alsoFor?: ClientRecord): void {
+    if (this.#closed) return;
+    const message = event(mtype, params);
+    for (const s of this.#registry.subscribers(mtype)) {
+      if (s.client === this.#hub) continue;
+      const viewer = s.client;
+      let msg = message;
+      if (
+        alsoFor && this.#policy?.visibleSubscriptions && mtype === "samp.hub.event.subscriptions"
+      ) {
+        msg = event(mtype, {
+          id: alsoFor.id,
+          subscriptions: this.#visibleSubscriptions(viewer, alsoFor),
+        });
       }
-      this.#idleWaiters.push(done);
-    });
+      this.#scheduler.queueEvent(viewer, msg);
+    }
   }
-}
-
-/** Hub events to one client in flight at once (each about a different client), as many as other callbacks. */
-const EVENTS_IN_FLIGHT = 8;
-
-/** The client a hub event is about ("" for none: the shutdown event). */
-function eventSubject(msg: Message): string {
-  const id = (msg["samp.params"] as SampMap | undefined)?.id;
-  return typeof id === "string" ? id : "";
 }
 
 function event(mtype: string, params: SampMap): Message {
   return { "samp.mtype": mtype, "samp.params": params };
-}
-
-function checkMessage(message: SampValue): Message {
-  if (!isSampMap(message)) {
-    throw new SampFault(`Message must be a map, not ${describe(message)}`);
-  }
-  const mtype = message["samp.mtype"];
-  if (typeof mtype !== "string") {
-    throw new SampFault("Message has no samp.mtype string: every message needs an MType");
-  }
-  if (!isMType(mtype)) {
-    throw new SampFault(
-      `Illegal MType "${mtype}": use dot-separated words like table.load.votable`,
-    );
-  }
-  const params = message["samp.params"];
-  if (params === undefined) {
-    // Receivers such as astropy's fail without samp.params: supply the empty map.
-    return { ...message, "samp.params": {} } as Message;
-  }
-  if (!isSampMap(params)) {
-    throw new SampFault(`samp.params must be a map, not ${describe(params)}`);
-  }
-  return message as Message;
-}
-
-function checkTag(tag: SampValue): string {
-  if (typeof tag !== "string") {
-    throw new SampFault(`msg-tag must be a string, not ${describe(tag)}`);
-  }
-  return tag;
-}
-
-function describe(v: SampValue): string {
-  return typeof v === "string" ? "a string" : Array.isArray(v) ? "a list" : "a map";
 }
 
 function errorText(e: unknown): string {

@@ -13,7 +13,7 @@
 
 import { bestMatch, matchScore } from "../mtype.ts";
 import type { SampMap } from "../types.ts";
-import type { ClientInfo, MessagePolicy } from "./core.ts";
+import type { ClientInfo, MessagePolicy } from "./core_types.ts";
 
 /**
  * The MTypes web clients may send by default (those of JSAMP 1.3.9).
