@@ -138,3 +138,29 @@ export interface RegInfo extends SampMap {
 export function isSampMap(value: unknown): value is SampMap {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Sets `map[key] = value` as an own, enumerable member, even when `key` is
+ * `"__proto__"` (which a plain assignment would turn into a prototype
+ * change): SAMP maps take any string as a key.
+ *
+ * @example
+ * ```ts
+ * import { setMember, type SampMap } from "./types.ts";
+ * const map: SampMap = {};
+ * setMember(map, "__proto__", "x");
+ * Object.keys(map); // ["__proto__"]
+ * ```
+ */
+export function setMember(map: SampMap, key: string, value: SampValue): void {
+  if (key === "__proto__") {
+    Object.defineProperty(map, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    map[key] = value;
+  }
+}

@@ -23,6 +23,7 @@
 
 import { parseXml, type SaxHandler } from "./_sax.ts";
 import type { SampList, SampMap, SampValue } from "./types.ts";
+import { setMember } from "./types.ts";
 
 /**
  * A decoded XML-RPC method call.
@@ -344,16 +345,7 @@ class Decoder implements SaxHandler {
         if (!(f.seen & SEEN_NAME)) throw this.#error("<member> without <name>");
         if (!(f.seen & SEEN_VALUE)) throw this.#error(`<member> "${f.name}" without <value>`);
         const map = parent.value as SampMap;
-        if (f.name === "__proto__") {
-          Object.defineProperty(map, f.name, {
-            value: f.value,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else {
-          map[f.name] = f.value!;
-        }
+        setMember(map, f.name, f.value!);
         return;
       }
       case K_ARRAY:

@@ -7,6 +7,7 @@
  */
 
 import { bestMatch } from "../mtype.ts";
+import { randomHex } from "../_secrets.ts";
 import type { Message, SampMap } from "../types.ts";
 import type { ClientInfo, Delivery } from "./core_types.ts";
 import type { CallParty } from "./_pending.ts";
@@ -259,10 +260,3 @@ export class Registry {
 
 /** MTypes whose subscribers are cached at once; the cache starts afresh beyond. */
 const SUBSCRIBER_CACHE_LIMIT = 2048;
-
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  let s = "";
-  for (const b of buf) s += b.toString(16).padStart(2, "0");
-  return s;
-}

@@ -24,6 +24,7 @@
 import { SampFault } from "../errors.ts";
 import { bestMatch } from "../mtype.ts";
 import type { Message, RegInfo, Response, SampMap, SampValue } from "../types.ts";
+import { setMember } from "../types.ts";
 import { checkMap, checkMessage, checkString, checkSubscriptions } from "./_checks.ts";
 import {
   type ClientInfo,
@@ -419,7 +420,7 @@ export class HubCore {
     const out: SampMap = {};
     for (const s of this.#registry.subscribers(type)) {
       if (s.client !== caller && this.#allows(caller, s.client, type, s.annotation)) {
-        setOwn(out, s.client.id, s.annotation);
+        setMember(out, s.client.id, s.annotation);
       }
     }
     return out;
@@ -510,7 +511,7 @@ export class HubCore {
     const msg = checkMessage(message);
     const out: SampMap = {};
     for (const r of this.#broadcastRecipients(sender, msg["samp.mtype"])) {
-      setOwn(out, r.id, this.#sendCall(sender, r, tag, msg, "call"));
+      setMember(out, r.id, this.#sendCall(sender, r, tag, msg, "call"));
     }
     return out;
   }
@@ -956,17 +957,4 @@ function event(mtype: string, params: SampMap): Message {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function setOwn(map: SampMap, key: string, value: SampValue): void {
-  if (key === "__proto__") {
-    Object.defineProperty(map, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    map[key] = value;
-  }
 }

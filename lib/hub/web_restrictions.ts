@@ -12,7 +12,7 @@
  */
 
 import { bestMatch, matchScore } from "../mtype.ts";
-import type { SampMap } from "../types.ts";
+import { type SampMap, setMember } from "../types.ts";
 import type { ClientInfo, MessagePolicy } from "./core_types.ts";
 
 /**
@@ -68,11 +68,7 @@ export function webMTypePolicy(safe: readonly string[] = DEFAULT_WEB_SAFE_MTYPES
         const visible = pattern.endsWith("*")
           ? allows(viewer, owner, "", ann) || patternWithinSafe(pattern, safe)
           : allows(viewer, owner, pattern, ann);
-        if (visible) {
-          if (pattern === "__proto__") {
-            Object.defineProperty(out, pattern, { value: ann, enumerable: true, writable: true });
-          } else out[pattern] = ann;
-        }
+        if (visible) setMember(out, pattern, ann);
       }
       return out;
     },
