@@ -78,10 +78,10 @@ export type {
   ErrorInfo,
   Message,
   RegInfo,
-  Response,
   ResponseStatus,
   SampList,
   SampMap,
+  SampResponse,
   SampValue,
 } from "./lib/types.ts";
 export { isSampMap } from "./lib/types.ts";

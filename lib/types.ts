@@ -94,11 +94,11 @@ export interface ErrorInfo extends SampMap {
  *
  * @example
  * ```ts
- * import type { Response } from "./types.ts";
- * const ok: Response = { "samp.status": "samp.ok", "samp.result": {} };
+ * import type { SampResponse } from "./types.ts";
+ * const ok: SampResponse = { "samp.status": "samp.ok", "samp.result": {} };
  * ```
  */
-export interface Response extends SampMap {
+export interface SampResponse extends SampMap {
   /** `samp.ok`, `samp.warning` or `samp.error`. */
   "samp.status": string;
 }

@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import { SampClient } from "../lib/client/client.ts";
-import type { Response } from "../lib/types.ts";
+import type { SampResponse } from "../lib/types.ts";
 import { desktopTest, startDesktop } from "./_desktop.ts";
 import { fitsImage } from "./_desktop_files.ts";
 
 /** The `samp.result` value of a `ds9.get` answer (`{ value }`). */
-function ds9Value(r: Response): string {
+function ds9Value(r: SampResponse): string {
   const result = r["samp.result"] as Record<string, unknown> | undefined;
   return String(result?.value ?? "").trim();
 }

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { type Delivery, DeliveryError, HubCore, type HubCoreOptions } from "../lib/hub/core.ts";
 import { SampFault } from "../lib/errors.ts";
-import type { Message, Response, SampMap } from "../lib/types.ts";
+import type { Message, SampMap, SampResponse } from "../lib/types.ts";
 
 type Callback =
   | { kind: "notification"; from: string; msg: Message }
   | { kind: "call"; from: string; msgId: string; msg: Message }
-  | { kind: "response"; from: string; tag: string; response: Response };
+  | { kind: "response"; from: string; tag: string; response: SampResponse };
 
 /** A registered client with an in-memory delivery that records callbacks. */
 interface Peer {
@@ -244,7 +244,7 @@ Deno.test("only the recipient of a call can reply to it", () =>
     const other = peer(core);
     const msgId = core.call(s.key, r.id, "t", msg("a.b"));
     faults(() => core.reply(other.key, msgId, { "samp.status": "samp.ok" }), /No pending call/);
-    faults(() => core.reply(r.key, msgId, "not a map"), /Response must be a map/);
+    faults(() => core.reply(r.key, msgId, "not a map"), /SampResponse must be a map/);
     core.reply(r.key, msgId, { "samp.status": "samp.ok", "samp.result": {} });
     await tick();
     assert.equal(s.got.filter((c) => c.kind === "response").length, 1);
@@ -346,7 +346,10 @@ Deno.test("calls pending on a client that leaves are answered with an error resp
     assert.equal(response["samp.status"], "samp.error");
     assert.match((response["samp.error"] as SampMap)["samp.errortxt"] as string, /left the hub/);
     await tick();
-    const async = s.got.find((c) => c.kind === "response") as { tag: string; response: Response };
+    const async = s.got.find((c) => c.kind === "response") as {
+      tag: string;
+      response: SampResponse;
+    };
     assert.equal(async.tag, "async-tag");
     assert.equal(async.response["samp.status"], "samp.error");
     assert.equal(core.stats().pendingCalls, 0);

@@ -8,7 +8,14 @@
 
 import { SampErrorResponse, SampFault, SampTimeoutError, TransportError } from "../errors.ts";
 import { bestMatch, isMTypePattern } from "../mtype.ts";
-import type { ErrorInfo, Message, Response, ResponseStatus, SampMap, SampValue } from "../types.ts";
+import type {
+  ErrorInfo,
+  Message,
+  ResponseStatus,
+  SampMap,
+  SampResponse,
+  SampValue,
+} from "../types.ts";
 import { isSampMap } from "../types.ts";
 import type { CallbackHandler, HubConnection } from "./connection.ts";
 import type { ExtraParams, ParamsOf, ReceivedParams, ResultOf } from "./mtypes.ts";
@@ -104,7 +111,7 @@ export interface IncomingMessage<M extends string = string> {
 
 /**
  * Handles one MType. For a call, the returned map becomes `samp.result` of
- * an ok response (or return a whole {@linkcode Response}); a thrown error
+ * an ok response (or return a whole {@linkcode SampResponse}); a thrown error
  * becomes a `samp.error` response. A handler that answers by hand with
  * {@linkcode SampClient.reply} is not answered again.
  *
@@ -130,7 +137,7 @@ export type MessageHandler<M extends string = string> = (
  * const r: HandlerResult<"samp.app.ping"> = {};
  * ```
  */
-export type HandlerResult<M extends string = string> = ResultOf<M> | SampMap | Response | void;
+export type HandlerResult<M extends string = string> = ResultOf<M> | SampMap | SampResponse | void;
 
 /**
  * Per-request options: how long to wait, and a signal to give up.
@@ -159,7 +166,7 @@ export interface RequestOptions {
  */
 export interface CallAllResult {
   /** Each recipient's response, by public id. */
-  replies: Map<string, Response>;
+  replies: Map<string, SampResponse>;
   /** Recipients that did not reply in time. */
   missing: string[];
 }
@@ -274,7 +281,7 @@ export interface SentData {
   /** Who was sent the message (public ids). */
   recipients: string[];
   /** Each recipient's response, by public id (empty for a notification). */
-  replies: Map<string, Response>;
+  replies: Map<string, SampResponse>;
   /** Recipients that did not reply within the timeout. */
   missing: string[];
 }
@@ -282,7 +289,7 @@ export interface SentData {
 type Entry = { handler: MessageHandler; annotation: SampMap };
 type Waiter = {
   expect: Set<string> | undefined;
-  replies: Map<string, Response>;
+  replies: Map<string, SampResponse>;
   check: () => void;
 };
 
@@ -514,10 +521,10 @@ export class SampClient implements AsyncDisposable {
     pattern: P,
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<
-    IncomingMessage<Matched<P>> & { reply(result?: ResultOf<Matched<P>> | Response): void }
+    IncomingMessage<Matched<P>> & { reply(result?: ResultOf<Matched<P>> | SampResponse): void }
   > {
     type M = Matched<P>;
-    type Item = IncomingMessage<M> & { reply(result?: ResultOf<M> | Response): void };
+    type Item = IncomingMessage<M> & { reply(result?: ResultOf<M> | SampResponse): void };
     const queue: Item[] = [];
     let wake: (() => void) | undefined;
     const onAbort = () => wake?.();
@@ -525,7 +532,7 @@ export class SampClient implements AsyncDisposable {
     const off = await this.on(
       pattern,
       (m) =>
-        new Promise<ResultOf<M> | Response | void>((resolve) => {
+        new Promise<ResultOf<M> | SampResponse | void>((resolve) => {
           queue.push({ ...m, reply: (r) => resolve(r) });
           if (m.msgId === undefined) resolve(undefined);
           wake?.();
@@ -602,15 +609,15 @@ export class SampClient implements AsyncDisposable {
     mtype: M,
     params: ParamsOf<M>,
     options?: RequestOptions,
-  ): Promise<Response>;
+  ): Promise<SampResponse>;
   /** Calls one client with a message map. */
-  call(recipientId: string, message: Message, options?: RequestOptions): Promise<Response>;
+  call(recipientId: string, message: Message, options?: RequestOptions): Promise<SampResponse>;
   async call(
     recipientId: string,
     a: string | Message,
     b?: SampMap | RequestOptions,
     c?: RequestOptions,
-  ): Promise<Response> {
+  ): Promise<SampResponse> {
     const [message, options] = messageArgs(a, b, c);
     const hub = this.#hub();
     if (this.#options.callable === false) {
@@ -694,15 +701,19 @@ export class SampClient implements AsyncDisposable {
     mtype: M,
     params: ParamsOf<M>,
     options?: RequestOptions,
-  ): Promise<Response>;
+  ): Promise<SampResponse>;
   /** callAndWait with a message map. */
-  callAndWait(recipientId: string, message: Message, options?: RequestOptions): Promise<Response>;
+  callAndWait(
+    recipientId: string,
+    message: Message,
+    options?: RequestOptions,
+  ): Promise<SampResponse>;
   async callAndWait(
     recipientId: string,
     a: string | Message,
     b?: SampMap | RequestOptions,
     c?: RequestOptions,
-  ): Promise<Response> {
+  ): Promise<SampResponse> {
     const [message, options] = messageArgs(a, b, c);
     return await this.#hub().callAndWait(recipientId, message, options?.timeout ?? 0, {
       signal: options?.signal,
@@ -742,16 +753,16 @@ export class SampClient implements AsyncDisposable {
    * await client.reply(otherId, "samp.error", undefined, { "samp.errortxt": "file not found" });
    * ```
    */
-  reply(msgId: string, response: Response): Promise<void>;
+  reply(msgId: string, response: SampResponse): Promise<void>;
   /** Answers a call with a status plus result and/or error map. */
   reply(msgId: string, status: ResponseStatus, result?: SampMap, error?: ErrorInfo): Promise<void>;
   async reply(
     msgId: string,
-    a: Response | ResponseStatus,
+    a: SampResponse | ResponseStatus,
     result?: SampMap,
     error?: ErrorInfo,
   ): Promise<void> {
-    let response: Response;
+    let response: SampResponse;
     if (typeof a === "string") {
       response = { "samp.status": a };
       if (a !== "samp.error" || result) response["samp.result"] = result ?? {};
@@ -1017,7 +1028,7 @@ export class SampClient implements AsyncDisposable {
     }
     // A call gets exactly one answer: an exact user handler, else the
     // library's own (ping), else a wildcard user handler.
-    let response: Response;
+    let response: SampResponse;
     if (pattern !== undefined && (userExact || !SYSTEM.has(mtype))) {
       this.#handling.set(msgId, false);
       // answer() never throws: it turns a handler's error into a response.
@@ -1067,7 +1078,7 @@ export class SampClient implements AsyncDisposable {
     tag: string,
     expect: Set<string> | undefined,
     options?: RequestOptions,
-  ): Promise<Map<string, Response>> {
+  ): Promise<Map<string, SampResponse>> {
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
@@ -1135,7 +1146,7 @@ export class SampClient implements AsyncDisposable {
       }
       if (options.to !== undefined) {
         const id = this.#recipientId(options.to);
-        let response: Response;
+        let response: SampResponse;
         try {
           response = await this.call(id, message, request);
         } catch (e) {
@@ -1242,11 +1253,11 @@ function toMessage(a: string | Message, params?: SampValue | ExtraParams): Messa
   return { "samp.mtype": a, "samp.params": defined };
 }
 
-async function answer(run: () => unknown): Promise<Response> {
+async function answer(run: () => unknown): Promise<SampResponse> {
   try {
     const result = await run();
     if (isSampMap(result as SampValue) && typeof (result as SampMap)["samp.status"] === "string") {
-      return result as Response;
+      return result as SampResponse;
     }
     return {
       "samp.status": "samp.ok",

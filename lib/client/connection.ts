@@ -7,7 +7,7 @@
  */
 
 import { SampFault, TransportError } from "../errors.ts";
-import type { Message, RegInfo, Response, SampMap, SampValue } from "../types.ts";
+import type { Message, RegInfo, SampMap, SampResponse, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 
 /**
@@ -45,7 +45,11 @@ export interface CallbackHandler {
   /** A call from `senderId` to be answered with `reply(msgId, …)`. */
   receiveCall(senderId: string, msgId: string, message: Message): void | Promise<void>;
   /** The response to a call this client made with tag `msgTag`. */
-  receiveResponse(responderId: string, msgTag: string, response: Response): void | Promise<void>;
+  receiveResponse(
+    responderId: string,
+    msgTag: string,
+    response: SampResponse,
+  ): void | Promise<void>;
 }
 
 /**
@@ -308,7 +312,7 @@ export class HubConnection implements AsyncDisposable {
     message: Message,
     timeoutSeconds: number,
     options?: CallOptions,
-  ): Promise<Response> {
+  ): Promise<SampResponse> {
     const r = await this.#call(
       "callAndWait",
       [recipientId, message, String(Math.trunc(timeoutSeconds))],
@@ -317,7 +321,7 @@ export class HubConnection implements AsyncDisposable {
     if (!isSampMap(r) || typeof r["samp.status"] !== "string") {
       throw protocol("callAndWait", "a response map with samp.status", r);
     }
-    return r as Response;
+    return r as SampResponse;
   }
 
   /**
@@ -328,7 +332,7 @@ export class HubConnection implements AsyncDisposable {
    * await hub.reply(msgId, { "samp.status": "samp.ok", "samp.result": {} });
    * ```
    */
-  async reply(msgId: string, response: Response, options?: CallOptions): Promise<void> {
+  async reply(msgId: string, response: SampResponse, options?: CallOptions): Promise<void> {
     await this.#call("reply", [msgId, response], options);
   }
 

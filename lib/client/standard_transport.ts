@@ -11,7 +11,7 @@
 import { SampFault } from "../errors.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../transport/xmlrpc_server.ts";
-import type { Message, RegInfo, Response, SampValue } from "../types.ts";
+import type { Message, RegInfo, SampResponse, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import { type CallbackHandler, HubConnection, type HubTransport } from "./connection.ts";
 import { type DiscoveryOptions, findHub } from "./discovery.ts";
@@ -155,7 +155,7 @@ function serveCallbacks(
         check(params, 4, method, [a, "string"], [b, "string"], [c, "map"]);
         return run(
           method,
-          () => handler.receiveResponse(a as string, b as string, c as Response),
+          () => handler.receiveResponse(a as string, b as string, c as SampResponse),
         );
       default:
         throw new SampFault(`Unknown callback ${method}: a SAMP client serves samp.client.*`);

@@ -10,7 +10,7 @@
 
 import { SampFault } from "../errors.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
-import type { Message, RegInfo, Response, SampMap, SampValue } from "../types.ts";
+import type { Message, RegInfo, SampMap, SampResponse, SampValue } from "../types.ts";
 import { isSampMap } from "../types.ts";
 import { type CallbackHandler, HubConnection, type HubTransport } from "./connection.ts";
 
@@ -132,7 +132,7 @@ async function deliver(handler: CallbackHandler, method: string, p: SampValue[])
     case "receiveCall":
       return await handler.receiveCall(p[0] as string, p[1] as string, p[2] as Message);
     case "receiveResponse":
-      return await handler.receiveResponse(p[0] as string, p[1] as string, p[2] as Response);
+      return await handler.receiveResponse(p[0] as string, p[1] as string, p[2] as SampResponse);
   }
 }
 

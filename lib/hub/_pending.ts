@@ -7,7 +7,7 @@
  */
 
 import { SampFault } from "../errors.ts";
-import type { Response } from "../types.ts";
+import type { SampResponse } from "../types.ts";
 
 /**
  * A client's part in calls, kept on its record so that leaving can end its
@@ -39,7 +39,7 @@ export interface CallParty {
  */
 export interface SyncWaiter {
   /** Hands the waiter the response. */
-  resolve(response: Response): void;
+  resolve(response: SampResponse): void;
   /** Fails the wait. */
   reject(error: Error): void;
 }

@@ -23,7 +23,7 @@
 
 import { SampFault } from "../errors.ts";
 import { bestMatch } from "../mtype.ts";
-import type { Message, RegInfo, Response, SampMap, SampValue } from "../types.ts";
+import type { Message, RegInfo, SampMap, SampResponse, SampValue } from "../types.ts";
 import { setMember } from "../types.ts";
 import { checkMap, checkMessage, checkString, checkSubscriptions } from "./_checks.ts";
 import {
@@ -539,13 +539,13 @@ export class HubCore {
     message: SampValue,
     timeoutSeconds: number,
     signal?: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<SampResponse> {
     const sender = this.#caller(privateKey);
     const msg = checkMessage(message);
     const recipient = this.#recipient(sender, recipientId, msg["samp.mtype"]);
     const requestedMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : Infinity;
     const waitMs = Math.min(requestedMs, this.#maxSyncWaitMs);
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<SampResponse>((resolve, reject) => {
       let msgId = "";
       const finish = () => {
         this.#pending.endWait(msgId);
@@ -557,7 +557,7 @@ export class HubCore {
         reject(new SampFault(`callAndWait ${msgId} abandoned: the caller disconnected`));
       };
       const sync = {
-        resolve: (r: Response) => {
+        resolve: (r: SampResponse) => {
           finish();
           resolve(r);
         },
@@ -613,7 +613,7 @@ export class HubCore {
   reply(privateKey: string, msgId: SampValue, response: SampValue): void {
     const responder = this.#caller(privateKey);
     const id = checkString(msgId, "msg-id");
-    const resp = checkMap(response, "Response") as Response;
+    const resp = checkMap(response, "SampResponse") as SampResponse;
     const call = this.#pending.get(id);
     if (!call || call.recipient !== responder) {
       throw new SampFault(
@@ -866,7 +866,7 @@ export class HubCore {
     return msgId;
   }
 
-  #deliverResponse(call: PendingCall<ClientRecord>, response: Response): void {
+  #deliverResponse(call: PendingCall<ClientRecord>, response: SampResponse): void {
     if (call.sync) {
       call.sync.resolve(response);
       return;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Message, Response, SampMap } from "../types.ts";
+import type { Message, SampMap, SampResponse } from "../types.ts";
 
 /**
  * How a profile carries callbacks to one callable client. Each method
@@ -32,7 +32,7 @@ export interface Delivery {
   /** Delivers `receiveCall(senderId, msgId, message)`. */
   call(senderId: string, msgId: string, message: Message): Promise<void>;
   /** Delivers `receiveResponse(responderId, msgTag, response)`. */
-  response(responderId: string, msgTag: string, response: Response): Promise<void>;
+  response(responderId: string, msgTag: string, response: SampResponse): Promise<void>;
   /** Releases whatever the delivery holds; called when the client leaves. */
   close?(): void;
 }
@@ -240,6 +240,6 @@ export interface HubStats {
  * // { "samp.status": "samp.error", "samp.error": { "samp.errortxt": "c3 left …" } }
  * ```
  */
-export function errorResponse(text: string): Response {
+export function errorResponse(text: string): SampResponse {
   return { "samp.status": "samp.error", "samp.error": { "samp.errortxt": text } };
 }

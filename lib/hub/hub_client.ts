@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Message, Response, SampMap } from "../types.ts";
+import type { Message, SampMap, SampResponse } from "../types.ts";
 import { type ClientInfo, type Delivery, errorResponse } from "./core_types.ts";
 
 /**
@@ -27,7 +27,7 @@ export interface HubClientHost {
   /** The registered clients (for `samp.query.by-meta`). */
   clients(): ClientInfo[];
   /** Sends the hub client's reply to a call; throws when the call is gone. */
-  reply(msgId: string, response: Response): void;
+  reply(msgId: string, response: SampResponse): void;
   /** Whether the hub's own client is still registered (false once the hub shuts down). */
   registered(): boolean;
 }
@@ -114,7 +114,7 @@ export function answerHubMessage(
   hub: { clients(): ClientInfo[] },
   _senderId: string,
   message: Message,
-): Response {
+): SampResponse {
   const mtype = message["samp.mtype"];
   if (mtype === "samp.app.ping") return ok({});
   if (mtype === "samp.query.by-meta" || mtype === "x-samp.query.by-meta") {
@@ -130,6 +130,6 @@ export function answerHubMessage(
   return errorResponse(`The hub does not handle ${mtype}`);
 }
 
-function ok(result: SampMap): Response {
+function ok(result: SampMap): SampResponse {
   return { "samp.status": "samp.ok", "samp.result": result };
 }

@@ -115,7 +115,7 @@ export function isLoopbackHost(host: string | null): boolean {
 export function createWebHandler(
   profile: WebProfile,
   options: WebHandlerOptions = {},
-): (request: Request, info: Deno.ServeHandlerInfo) => Promise<globalThis.Response> {
+): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const xmlrpc = createXmlRpcHandler(
     profile.dispatch,
     options.limits,
@@ -180,7 +180,7 @@ export function createWebHandler(
     return text(404, "not found");
   };
 
-  async function translate(request: Request, url: URL): Promise<globalThis.Response> {
+  async function translate(request: Request, url: URL): Promise<Response> {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return text(405, "the URL translator takes GET and HEAD", { allow: "GET, HEAD" });
     }
@@ -224,7 +224,7 @@ export function createWebHandler(
   }
 }
 
-function preflight(request: Request, origin: string | null): globalThis.Response {
+function preflight(request: Request, origin: string | null): Response {
   const method = request.headers.get("access-control-request-method");
   const headers = new Headers({ vary: "Origin" });
   if (origin && isWebOrigin(origin) && method) {
@@ -253,7 +253,7 @@ function isWebOrigin(origin: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/[^\s/]+$/i.test(origin);
 }
 
-function withCors(response: globalThis.Response, origin: string | null): globalThis.Response {
+function withCors(response: Response, origin: string | null): Response {
   response.headers.append("vary", "Origin");
   if (origin && isWebOrigin(origin)) {
     response.headers.set("access-control-allow-origin", origin);
@@ -265,7 +265,7 @@ function text(
   status: number,
   body: string,
   headers: Record<string, string> = {},
-): globalThis.Response {
+): Response {
   return new Response(body + "\n", {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },

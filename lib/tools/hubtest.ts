@@ -9,7 +9,7 @@ import { HubConnection, type HubTransport } from "../client/connection.ts";
 import { standardTransport } from "../client/standard_transport.ts";
 import { SampFault } from "../errors.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
-import type { Message, Response, SampMap, SampValue } from "../types.ts";
+import type { Message, SampMap, SampResponse, SampValue } from "../types.ts";
 import { COMMON_FLAGS, COMMON_HELP, EXIT, safeLine } from "./_common.ts";
 
 export const HUBTEST_HELP = `samp hubtest: check a hub against the SAMP 1.3 hub API, check by check
@@ -40,7 +40,7 @@ interface Peer {
   id: string;
   notes: { sender: string; message: Message }[];
   calls: { sender: string; msgId: string; message: Message }[];
-  responses: { responder: string; tag: string; response: Response }[];
+  responses: { responder: string; tag: string; response: SampResponse }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,7 +133,7 @@ export async function hubtest(args: string[]): Promise<number> {
         p.calls.push({ sender, msgId, message });
         const mtype = message["samp.mtype"];
         if (mtype.endsWith(".silent")) return;
-        const response: Response = mtype.endsWith(".fail")
+        const response: SampResponse = mtype.endsWith(".fail")
           ? {
             "samp.status": "samp.error",
             "samp.error": { "samp.errortxt": "failure", "samp.code": "999", "do.what": "do.that" },

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fileUrl } from "../client/mtypes.ts";
-import type { Response } from "../types.ts";
+import type { SampResponse } from "../types.ts";
 import { displayText } from "../_display.ts";
 import {
   COMMON_FLAGS,
@@ -149,7 +149,7 @@ export async function load(args: string[]): Promise<number> {
   try {
     await Promise.all(recipients.map(async (id) => {
       try {
-        const r: Response = await client.call(id, mtype, { url, name }, { timeout });
+        const r: SampResponse = await client.call(id, mtype, { url, name }, { timeout });
         const ok = r["samp.status"] !== "samp.error";
         if (!ok) code = EXIT.failed;
         const err = r["samp.error"];

@@ -2,7 +2,7 @@
 
 import { parseArgs } from "node:util";
 import { isMType, isMTypePattern } from "../mtype.ts";
-import type { Response, SampMap } from "../types.ts";
+import type { SampMap, SampResponse } from "../types.ts";
 import { displayText } from "../_display.ts";
 import {
   COMMON_FLAGS,
@@ -78,7 +78,7 @@ export async function send(args: string[]): Promise<number> {
     callable: mode === "async",
   });
   const targets = values.to ? resolveTargets(client, values.to) : undefined;
-  const print = (id: string, response?: Response) => {
+  const print = (id: string, response?: SampResponse) => {
     if (values.json) {
       console.log(JSON.stringify({ recipient: id, name: client.clients.get(id)?.name, response }));
     } else if (!response) {
