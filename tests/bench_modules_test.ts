@@ -1,6 +1,8 @@
 // The bench's pure parts (scripts/bench/): its command lines, its order
 // statistics, its fast callback scanner (which must read what the full
-// XML-RPC decoder reads), its delivery accounting and its table. The whole
+// XML-RPC decoder reads), its delivery accounting, the checks of its big
+// payloads (which must catch every lost, repeated, misplaced or altered
+// item), its bystander's windows and its table. The whole
 // program against a real hub is tests/bench_smoke_test.ts.
 
 import assert from "node:assert/strict";
@@ -11,8 +13,16 @@ import { type Callback, parseCallback } from "../scripts/bench/callback.ts";
 import { percentile, quantileIndex } from "../scripts/bench/stats.ts";
 import { Tracker } from "../scripts/bench/tracker.ts";
 import { type BenchReport, formatReport } from "../scripts/bench/report.ts";
-import { sizesFor } from "../scripts/bench/plan.ts";
-import { encodeCall } from "../lib/xmlrpc.ts";
+import { BIG_SCENARIO_NAMES, selectScenarios, sizesFor } from "../scripts/bench/plan.ts";
+import {
+  checkMetadata,
+  checkRowList,
+  metadataText,
+  rowIndices,
+  rowListMessage,
+} from "../scripts/bench/big_payloads.ts";
+import { bystanderStats } from "../scripts/bench/bystander.ts";
+import { encodeCall, encodeResponse } from "../lib/xmlrpc.ts";
 
 Deno.test("bench flags: defaults, --flag=value, --help and bad flags as UsageError", () => {
   assert.equal(parseBenchArgs([]).duration, 5);
@@ -193,4 +203,119 @@ Deno.test("the bench's table names the target, each scenario's figures, RSS and 
   assert.equal(lines.at(-1), "every message arrived: 0 lost");
   const failed = formatReport({ ...report, ok: false, lost: 2, errors: 1 });
   assert.match(failed, /FAILED: 2 lost, 1 errors over 1 round\(s\)$/);
+  // A big scenario adds its transfer to the result and a bystander column.
+  const big = {
+    ...scenario,
+    name: "rowListNotify" as const,
+    label: "table.select.rowList of 1,000 rows by notify",
+    rate: 50000,
+    unit: "rows/s",
+    p50Ms: undefined,
+    p99Ms: undefined,
+    transfer: {
+      measure: "send→received",
+      items: 1000,
+      itemUnit: "rows",
+      bytes: 38000,
+      runsMs: [20, 21, 19],
+      medianMs: 20,
+      lostItems: 0,
+      corruptedItems: 0,
+    },
+    bystander: { calls: 9, p50Ms: 0.5, p99Ms: 12.34, maxMs: 15, failed: 0, intervalMs: 10 },
+  };
+  const bigLines = formatReport({ ...report, scenarios: [scenario, big] }).split("\n");
+  assert.match(bigLines[2], /hub RSS peak +bystander p50 \/ p99 \/ max$/);
+  assert.match(bigLines[4], / +- *$/, "no bystander: a dash");
+  assert.match(
+    bigLines[5],
+    /50,000 rows\/s; send→received 20 ms \(median of 3\), 0 lost \/ 0 corrupted rows .* 0\.5 \/ 12\.3 \/ 15\.0 ms$/,
+  );
+});
+
+Deno.test("bench flags of the big scenarios: --big, --only big, the sizes; quick sizes are small", () => {
+  const o = parseBenchArgs(["--big", "--rows", "10", "--metadata-mb=0.5", "--clients", "7"]);
+  assert.equal(o.big, true);
+  assert.deepEqual(o.bigSizes, { rows: 10, metadataBytes: 500000, clients: 7 });
+  const z = sizesFor(false, o.bigSizes).big;
+  assert.deepEqual([z.rows, z.metadataBytes, z.fetchers, z.clients, z.repeats], [
+    10,
+    500000,
+    20,
+    7,
+    3,
+  ]);
+  assert.deepEqual(
+    [sizesFor(false).big.rows, sizesFor(false).big.metadataBytes, sizesFor(false).big.clients],
+    [1_000_000, 5_000_000, 500],
+    "the full sizes are issue 15's",
+  );
+  assert.ok(sizesFor(true).big.rows < 100_000 && sizesFor(true).big.clients < 100);
+  assert.deepEqual(parseBenchArgs(["--only", "big"]).only, [...BIG_SCENARIO_NAMES]);
+  assert.deepEqual(parseBenchArgs(["--only", "storm,standard"]).only?.length, 6);
+  assert.equal(selectScenarios(false).length, 6, "the default run has no big scenario");
+  assert.deepEqual(selectScenarios(true).slice(6), [...BIG_SCENARIO_NAMES]);
+  for (const bad of [["--rows", "0"], ["--fetchers", "x"], ["--metadata-mb"]]) {
+    assert.throws(() => parseBenchArgs(bad), (e: unknown) => e instanceof UsageError, bad[0]);
+  }
+  const p = parsePeersArgs(["--no-big", "--rows", "5"]);
+  assert.deepEqual([p.big, p.bigArgs], [false, ["--rows", "5"]]);
+  assert.equal(parsePeersArgs([]).big, true);
+  assert.throws(() => parsePeersArgs(["--clients", "0"]), (e: unknown) => e instanceof UsageError);
+});
+
+Deno.test("the row-list check counts every lost, repeated, misplaced and altered row", () => {
+  const n = 6;
+  const body = (rows: string[]) =>
+    encodeCall("samp.client.receiveNotification", ["k", "c1", rowListMessage(rows, 1, "t")]);
+  const check = (rows: string[]) => {
+    const { received, lost, corrupted } = checkRowList(body(rows), n);
+    return [received, lost, corrupted];
+  };
+  assert.deepEqual(check(rowIndices(n)), [6, 0, 0]);
+  assert.deepEqual(check(["0", "1", "2", "4", "5"]), [5, 1, 0], "one lost");
+  assert.deepEqual(check(["0", "1", "2", "2", "3", "4", "5"]), [7, 0, 1], "one twice");
+  assert.deepEqual(check(["0", "2", "1", "3", "4", "5"]), [6, 0, 1], "one out of order");
+  assert.deepEqual(check(["0", "1", "x2", "3", "4", "5"]), [6, 1, 1], "one altered");
+  assert.deepEqual(check(["0", "1", "2", "3", "4", "5", "6"]), [7, 0, 1], "one too many");
+  assert.deepEqual(check(["0", "01", "2", "3", "4", "5"]), [6, 1, 1], "not canonical");
+  // JSAMP's shape: bare <value>s, line breaks between elements; read by the scanner too.
+  const bare = body(rowIndices(n)).replaceAll(/<string>([^<]*)<\/string>/g, "$1")
+    .replaceAll("><", ">\n<");
+  assert.deepEqual(checkRowList(bare, n), { received: 6, lost: 0, corrupted: 0 });
+  const gone = checkRowList("<methodCall>cut", n);
+  assert.deepEqual([gone.received, gone.lost], [0, 6]);
+  assert.ok(gone.unreadable);
+});
+
+Deno.test("the metadata check compares every line, escapes included", () => {
+  const text = metadataText(1000);
+  assert.equal(text.length, 1000);
+  assert.ok(text.includes('<row & "column">'), "the text has characters XML must escape");
+  const lines = text.split("\n").length;
+  const body = (t: string) => encodeResponse({ "samp.name": "x", "samp.description.text": t });
+  assert.deepEqual(checkMetadata(body(text), text), { received: lines, lost: 0, corrupted: 0 });
+  const altered = text.replace("&", "&amp;");
+  assert.deepEqual(checkMetadata(body(altered), text), { received: lines, lost: 0, corrupted: 1 });
+  const cut = text.slice(0, text.lastIndexOf("\n"));
+  assert.deepEqual(checkMetadata(body(cut), text), { received: lines - 1, lost: 1, corrupted: 0 });
+  const short = text.slice(0, -5);
+  assert.deepEqual(checkMetadata(body(short), text), { received: lines, lost: 0, corrupted: 1 });
+  const none = checkMetadata(encodeResponse({ "samp.name": "x" }), text);
+  assert.deepEqual([none.lost, none.corrupted], [lines, 0]);
+});
+
+Deno.test("the bystander's figures count the calls that overlap a window, whole", () => {
+  const samples = {
+    starts: Float64Array.of(0, 10, 20, 30, 400),
+    rtts: Float64Array.of(1, 300, 2, 1, 1),
+    oks: Uint8Array.of(1, 1, 0, 1, 1),
+    failures: ["boom"],
+  };
+  // Window [100, 200]: only the call held from 10 to 310 overlaps it.
+  const one = bystanderStats(samples, [[100, 200]], 10);
+  assert.deepEqual([one.calls, one.p50Ms, one.maxMs, one.failed], [1, 300, 300, 0]);
+  const two = bystanderStats(samples, [[15, 25], [399, 401]], 10);
+  assert.deepEqual([two.calls, two.p50Ms, two.maxMs, two.failed], [3, 2, 300, 1]);
+  assert.ok(Number.isNaN(bystanderStats(samples, [[1000, 2000]], 10).p99Ms));
 });

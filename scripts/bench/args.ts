@@ -4,7 +4,13 @@
  * @module
  */
 
-import { SCENARIO_NAMES, type ScenarioName } from "./plan.ts";
+import {
+  ALL_SCENARIO_NAMES,
+  BIG_SCENARIO_NAMES,
+  type BigSizes,
+  SCENARIO_NAMES,
+  type ScenarioName,
+} from "./plan.ts";
 
 /** Settings of one bench run. */
 export interface BenchOptions {
@@ -24,14 +30,35 @@ export interface BenchOptions {
   rounds: number;
   /** Run only these scenarios. */
   only?: ScenarioName[];
+  /** Add the big-message and many-client scenarios after the standard ones. */
+  big: boolean;
+  /** Sizes of the big scenarios given on the command line (the rest: defaults). */
+  bigSizes: Partial<BigSizes>;
 }
 
 /** The usage text (printed for `--help` and after a bad flag). */
 export const BENCH_USAGE = `usage: deno task bench [--quick] [--json] [--duration S] [--hub-pid PID]
                        [--rounds N] [--only a,b] [--lockfile FILE] [--relay URL]
+                       [--big] [--rows N] [--metadata-mb MB] [--fetchers N]
+                       [--clients N] [--repeats N]
 
 Drives the SAMP hub found through SAMP_HUB (std-lockurl:file:///path) or ~/.samp.
-Scenarios: ${SCENARIO_NAMES.join(", ")}.`;
+Standard scenarios (the default): ${SCENARIO_NAMES.join(", ")}.
+Big scenarios: ${BIG_SCENARIO_NAMES.join(", ")}.
+
+--big adds the big scenarios after the standard ones. They are not in the
+default run: against our hub they take a minute or more (JSAMP's hub needs
+several and gigabytes of memory). --only takes scenario names, or "standard"
+and "big" for either group. Their sizes (the defaults are issue 15's; with
+--quick they are small, for a smoke run):
+  --rows N          rows of the table.select.rowList, notified and called (1000000)
+  --metadata-mb MB  size of the metadata value (5, in 10^6 characters) ...
+  --fetchers N      ... fetched by this many clients at once (20)
+  --clients N       clients registered for fanoutMany and stormMany (500)
+  --repeats N       big transfers per scenario, the median reported (3)
+Each big scenario has a bystander in its own thread (a Worker) calling
+samp.hub.ping every 10 ms; its latency p50/p99/max is taken over the
+transfers (and over the whole load of fanoutMany and stormMany).`;
 
 /**
  * A bad command line (exit status 2), or `--help` when the message is empty
@@ -46,12 +73,12 @@ export class UsageError extends Error {
 }
 
 function isScenarioName(name: string): name is ScenarioName {
-  return (SCENARIO_NAMES as readonly string[]).includes(name);
+  return (ALL_SCENARIO_NAMES as readonly string[]).includes(name);
 }
 
 /**
  * Parses the bench's command line; `--duration` defaults to 0.4 s with
- * `--quick`, else 5 s.
+ * `--quick`, else 5 s; `--only big` names the big scenarios.
  *
  * @throws {UsageError} for an unknown or malformed flag, or for `--help`.
  *
@@ -63,7 +90,14 @@ function isScenarioName(name: string): name is ScenarioName {
  * ```
  */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const o: BenchOptions = { quick: false, json: false, duration: NaN, rounds: 1 };
+  const o: BenchOptions = {
+    quick: false,
+    json: false,
+    duration: NaN,
+    rounds: 1,
+    big: false,
+    bigSizes: {},
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const [flag, inline] = a.startsWith("--") && a.includes("=")
@@ -106,14 +140,36 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         const names = value().split(",").map((s) => s.trim()).filter(Boolean);
         const only: ScenarioName[] = [];
         for (const n of names) {
-          if (!isScenarioName(n)) {
-            throw new UsageError(`--only: unknown scenario ${n} (${SCENARIO_NAMES.join(", ")})`);
+          if (n === "standard") only.push(...SCENARIO_NAMES);
+          else if (n === "big") only.push(...BIG_SCENARIO_NAMES);
+          else if (isScenarioName(n)) only.push(n);
+          else {
+            throw new UsageError(
+              `--only: unknown scenario ${n} (${ALL_SCENARIO_NAMES.join(", ")}, standard, big)`,
+            );
           }
-          only.push(n);
         }
-        o.only = only;
+        o.only = [...new Set(only)];
         break;
       }
+      case "--big":
+        o.big = true;
+        break;
+      case "--rows":
+        o.bigSizes.rows = Math.floor(num(1));
+        break;
+      case "--metadata-mb":
+        o.bigSizes.metadataBytes = Math.max(1, Math.round(num(0.000001) * 1e6));
+        break;
+      case "--fetchers":
+        o.bigSizes.fetchers = Math.floor(num(1));
+        break;
+      case "--clients":
+        o.bigSizes.clients = Math.floor(num(1));
+        break;
+      case "--repeats":
+        o.bigSizes.repeats = Math.floor(num(1));
+        break;
       case "-h":
       case "--help":
         throw new UsageError("");

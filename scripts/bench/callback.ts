@@ -49,8 +49,14 @@ function isSpace(c: number): boolean {
  * Reads the string held by the `<value>` at `pos`: `<value><string>x</string></value>`,
  * `<value>x</value>` (JSAMP's bare strings) or an empty value. Returns the
  * string and the position after it, or null for anything else.
+ *
+ * @example
+ * ```ts
+ * import { scalarAt } from "./callback.ts";
+ * console.log(scalarAt("<value><string>a&amp;b</string></value>", 0)); // ["a&b", 31]
+ * ```
  */
-function scalarAt(xml: string, pos: number): [string, number] | null {
+export function scalarAt(xml: string, pos: number): [string, number] | null {
   if (xml.startsWith("<value/>", pos)) return ["", pos + 8];
   if (!xml.startsWith("<value>", pos)) return null;
   const p = pos + 7;
@@ -69,8 +75,17 @@ function scalarAt(xml: string, pos: number): [string, number] | null {
   return [unxml(text), e + 8];
 }
 
-/** The string value of the struct member `name`, searched from `from`. */
-function memberAt(xml: string, name: string, from = 0): string | undefined {
+/**
+ * The string value of the first struct member `name` at or after `from`.
+ *
+ * @example
+ * ```ts
+ * import { memberAt } from "./callback.ts";
+ * import { encodeResponse } from "../../lib/xmlrpc.ts";
+ * console.log(memberAt(encodeResponse({ seq: "4" }), "seq")); // "4"
+ * ```
+ */
+export function memberAt(xml: string, name: string, from = 0): string | undefined {
   const i = xml.indexOf(`<name>${name}</name>`, from);
   if (i < 0) return undefined;
   const v = xml.indexOf("<value", i);
@@ -78,10 +93,25 @@ function memberAt(xml: string, name: string, from = 0): string | undefined {
   return scalarAt(xml, v)?.[0];
 }
 
-/** Scans a callback without building it (only the parts the bench reads). */
-function fastParse(xml: string, nargs: number): Callback | null {
+/**
+ * The method name and the first `nargs` scalar params of an XML-RPC call,
+ * read from the front of the document only (a big message's params are not
+ * scanned), with the position after them; null when they are not scalars.
+ *
+ * @example
+ * ```ts
+ * import { leadingArgs } from "./callback.ts";
+ * import { encodeCall } from "../../lib/xmlrpc.ts";
+ * const xml = encodeCall("samp.client.receiveCall", ["k", "c1", "m1", {}]);
+ * console.log(leadingArgs(xml, 3)?.args); // ["k", "c1", "m1"]
+ * ```
+ */
+export function leadingArgs(
+  xml: string,
+  nargs: number,
+): { method: string; args: string[]; end: number } | null {
   const m0 = xml.indexOf("<methodName>");
-  const m1 = xml.indexOf("</methodName>", m0);
+  const m1 = m0 < 0 ? -1 : xml.indexOf("</methodName>", m0);
   if (m0 < 0 || m1 < 0) return null;
   const method = xml.slice(m0 + 12, m1).trim();
   let pos = xml.indexOf("<params>", m1);
@@ -97,6 +127,14 @@ function fastParse(xml: string, nargs: number): Callback | null {
     args.push(v[0]);
     pos = v[1];
   }
+  return { method, args, end: pos };
+}
+
+/** Scans a callback without building it (only the parts the bench reads). */
+function fastParse(xml: string, nargs: number): Callback | null {
+  const head = leadingArgs(xml, nargs);
+  if (!head) return null;
+  const { method, args, end: pos } = head;
   const cb: Callback = { method, args };
   cb.mtype = memberAt(xml, "samp.mtype", pos);
   cb.seq = memberAt(xml, "seq", pos);

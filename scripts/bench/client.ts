@@ -27,6 +27,12 @@ export class BenchClient {
   onCall?: (sender: string, msgId: string, cb: Callback) => void;
   /** Called for `samp.client.receiveResponse`. */
   onResponse?: (responder: string, tag: string, cb: Callback) => void;
+  /**
+   * Sees every callback body first, as it arrives; when it returns true the
+   * body is handled (the big-message scenarios read big bodies their own
+   * way, and time their arrival before any parsing).
+   */
+  onBody?: (body: string) => boolean;
   /** Callbacks that could not be handled (parse failures, unknown methods). */
   bad = 0;
   readonly #counts: CallbackCounts;
@@ -54,6 +60,7 @@ export class BenchClient {
       async (req) => {
         const body = await req.text();
         try {
+          if (this.onBody?.(body)) return xmlResponse();
           const cb = parseCallback(body, this.#counts);
           switch (cb.method) {
             case "samp.client.receiveNotification":

@@ -8,9 +8,12 @@
 import type { SampMap, SampValue } from "../../lib/types.ts";
 import { createHttpPool, type HttpPool } from "../../lib/transport/http_pool.ts";
 import { xmlrpcRequest } from "../../lib/transport/xmlrpc_client.ts";
+import { SampFault } from "../../lib/errors.ts";
+import { decodeResponse, encodeCall } from "../../lib/xmlrpc.ts";
 import { BenchClient } from "./client.ts";
 import type { CallbackCounts } from "./callback.ts";
 import {
+  type PreparedRequest,
   type RawRegistration,
   type RegisterOptions,
   RPC_TIMEOUT_MS,
@@ -50,6 +53,39 @@ export class HubTarget implements Target {
       timeoutMs: RPC_TIMEOUT_MS,
       pool: this.#pool,
     });
+  }
+
+  /** One XML-RPC call to the hub; its response as text (a fault rejects). */
+  async callText(method: string, params: SampValue[]): Promise<string> {
+    return await this.#post(encodeCall(method, params));
+  }
+
+  async #post(body: string): Promise<string> {
+    const res = await this.#pool.post(this.url, body, { timeoutMs: RPC_TIMEOUT_MS });
+    if (res.status !== 200) {
+      throw new Error(`hub: HTTP ${res.status} ${res.statusText} ${res.body.slice(0, 200)}`);
+    }
+    // A fault is short: only a short answer with <fault in it is decoded.
+    if (res.body.length < 65536 && res.body.includes("<fault")) {
+      const r = decodeResponse(res.body);
+      if (!r.ok) throw new SampFault(r.message, r.code);
+    }
+    return res.body;
+  }
+
+  /** `samp.hub.notify`, encoded now. */
+  prepareNotify(from: BenchClient, to: BenchClient, msg: SampMap): PreparedRequest {
+    return { to: this.url, body: encodeCall("samp.hub.notify", [from.key, to.id, msg]) };
+  }
+
+  /** `samp.hub.call`, encoded now. */
+  prepareCall(from: BenchClient, to: BenchClient, tag: string, msg: SampMap): PreparedRequest {
+    return { to: this.url, body: encodeCall("samp.hub.call", [from.key, to.id, tag, msg]) };
+  }
+
+  /** Sends a prepared request. */
+  async send(req: PreparedRequest): Promise<void> {
+    await this.#post(req.body);
   }
 
   /** `samp.hub.register`: the new client's ids and the hub's. */

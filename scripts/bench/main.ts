@@ -1,5 +1,5 @@
 /**
- * Load generator for any SAMP hub: `deno task bench [--quick] [--json] [--duration S]`.
+ * Load generator for any SAMP hub: `deno task bench [--quick] [--big] [--json] [--duration S]`.
  *
  * It finds the hub through `SAMP_HUB` (else `~/.samp`, or `--lockfile FILE`)
  * and drives it with lean clients built directly on the XML-RPC transport
@@ -20,6 +20,26 @@
  * - notifyAll fan-out to 50 and to 200 subscribed clients (deliveries/s);
  * - registration storm: register, declareMetadata, unregister in a loop,
  *   with an observer that must see every register and unregister event.
+ *
+ * With `--big` (not in the default run: a minute or more against our hub),
+ * or named in `--only` (`--only big` for all of them), the big-message and
+ * many-client scenarios follow, each with a bystander: a client in its own
+ * thread (a Worker, bystander.ts) calling `samp.hub.ping` every 10 ms, whose
+ * latency p50/p99/max is taken over the transfers:
+ *
+ * - rowListNotify, rowListCall: a `table.select.rowList` of 1,000,000 row
+ *   indices (`--rows`; a 38 MB request) by notify (send → received) and by
+ *   call (call → reply), `--repeats` (3) transfers one at a time, encoded
+ *   before the clock starts;
+ * - bigMetadata: a 5 MB metadata value (`--metadata-mb`) fetched by 20
+ *   clients at once (`--fetchers`) with `samp.hub.getMetadata`;
+ * - fanoutMany, stormMany: notifyAll to 500 clients (`--clients`), and the
+ *   registration storm with the 500 listening to its events.
+ *
+ * Each receiver keeps a big body as it arrives and checks after the clock
+ * stops that every row index (or metadata line) arrived, in order, exactly
+ * once: lost and corrupted items must be 0 (they count as errors). With
+ * `--quick` the sizes are small, for a smoke run.
  *
  * Hub RSS (`--hub-pid PID`; Linux: VmRSS of /proc/PID/status, read with
  * `cat` because Deno reads /proc/PID only with --allow-all): idle before the

@@ -19,7 +19,12 @@ import { createHttpPool, type HttpPool } from "../../lib/transport/http_pool.ts"
 import { decodeResponse, encodeCall, encodeResponse } from "../../lib/xmlrpc.ts";
 import { BenchClient } from "./client.ts";
 import type { CallbackCounts } from "./callback.ts";
-import { type RegisterOptions, RPC_TIMEOUT_MS, type Target } from "./target.ts";
+import {
+  type PreparedRequest,
+  type RegisterOptions,
+  RPC_TIMEOUT_MS,
+  type Target,
+} from "./target.ts";
 import { mapOf } from "./_values.ts";
 
 /** The bare relay: same clients, messages pre-encoded as a hub would deliver them. */
@@ -75,8 +80,28 @@ export class RelayTarget implements Target {
 
   /** A receiveNotification forwarded to `to`. */
   async notify(from: BenchClient, to: BenchClient, msg: SampMap): Promise<void> {
-    const body = encodeCall("samp.client.receiveNotification", [to.key, from.id, msg]);
-    await this.#post(`/fwd?to=${encodeURIComponent(to.url)}`, body);
+    await this.send(this.prepareNotify(from, to, msg));
+  }
+
+  /** A receiveNotification for `to`, encoded now. */
+  prepareNotify(from: BenchClient, to: BenchClient, msg: SampMap): PreparedRequest {
+    return {
+      to: `/fwd?to=${encodeURIComponent(to.url)}`,
+      body: encodeCall("samp.client.receiveNotification", [to.key, from.id, msg]),
+    };
+  }
+
+  /** A receiveCall for `to`, encoded now, its msg-id the tag prefixed with "a". */
+  prepareCall(from: BenchClient, to: BenchClient, tag: string, msg: SampMap): PreparedRequest {
+    return {
+      to: `/fwd?to=${encodeURIComponent(to.url)}`,
+      body: encodeCall("samp.client.receiveCall", [to.key, from.id, `a${tag}`, msg]),
+    };
+  }
+
+  /** Sends a prepared request to its route on the relay. */
+  async send(req: PreparedRequest): Promise<void> {
+    await this.#post(req.to, req.body);
   }
 
   /** A receiveNotification fanned out to `recipients` (a relay group per list). */
@@ -94,8 +119,7 @@ export class RelayTarget implements Target {
 
   /** A receiveCall forwarded to `to`, its msg-id the tag prefixed with "a". */
   async call(from: BenchClient, to: BenchClient, tag: string, msg: SampMap): Promise<void> {
-    const body = encodeCall("samp.client.receiveCall", [to.key, from.id, `a${tag}`, msg]);
-    await this.#post(`/fwd?to=${encodeURIComponent(to.url)}`, body);
+    await this.send(this.prepareCall(from, to, tag, msg));
   }
 
   /** A receiveCall held open by the relay until the reply comes back. */

@@ -6,7 +6,29 @@
  */
 
 import type { ScenarioName, Sizes } from "./plan.ts";
+import type { BystanderResult } from "./bystander.ts";
 import { formatNumber as fmt, mib } from "./format.ts";
+
+export type { BystanderResult } from "./bystander.ts";
+
+/** The figures of a big-message scenario's transfers. */
+export interface TransferResult {
+  /** What `runsMs` measures: "send→received", "call→reply" or "all fetched". */
+  measure: string;
+  /** Items per transfer (rows of the row list, lines of the metadata text) … */
+  items: number;
+  /** … and what they are ("rows", "lines"). */
+  itemUnit: string;
+  /** Bytes of the big request (or of the metadata value) per transfer. */
+  bytes: number;
+  /** The time of each transfer, ms. */
+  runsMs: number[];
+  /** Their median, ms (NaN when none completed). */
+  medianMs: number;
+  /** Items lost and corrupted over every transfer (must be 0). */
+  lostItems: number;
+  corruptedItems: number;
+}
 
 /** One scenario's outcome. */
 export interface ScenarioResult {
@@ -36,6 +58,10 @@ export interface ScenarioResult {
   rssPeakKiB?: number | null;
   /** CPU use over the scenario (set-up included), in % of one core: the hub's and the bench's. */
   cpu?: { hubPct: number | null; benchPct: number };
+  /** The big transfers (big-message scenarios). */
+  transfer?: TransferResult;
+  /** A bystander's latency during the load (big and many-client scenarios). */
+  bystander?: BystanderResult;
 }
 
 /** RSS figures in KiB (null: unknown). */
@@ -54,6 +80,8 @@ export interface BenchReport {
     durationS: number;
     rounds: number;
     sizes: Sizes;
+    /** The scenarios run, in order. */
+    scenarios?: ScenarioName[];
   };
   /** Results of the first round. */
   scenarios: ScenarioResult[];
@@ -76,7 +104,21 @@ function resultCell(s: ScenarioResult): string {
   if (!s.skipped && s.extra?.messagesPerSecond !== undefined) {
     res += ` (${fmt(s.extra.messagesPerSecond)} msg/s)`;
   }
+  const t = s.transfer;
+  if (!s.skipped && t) {
+    res += `; ${t.measure} ${fmt(t.medianMs)} ms` +
+      (t.runsMs.length > 1 ? ` (median of ${t.runsMs.length})` : "") +
+      `, ${fmt(t.lostItems)} lost / ${fmt(t.corruptedItems)} corrupted ${t.itemUnit}`;
+  }
   return res;
+}
+
+/** The bystander cell: p50/p99/max ms, or "-". */
+function bystanderCell(s: ScenarioResult): string {
+  const b = s.bystander;
+  if (s.skipped || !b) return "-";
+  return `${fmt(b.p50Ms, 1)} / ${fmt(b.p99Ms, 1)} / ${fmt(b.maxMs, 1)} ms` +
+    (b.failed ? ` (${b.failed} failed)` : "");
 }
 
 /** The hub RSS line under the table. */
@@ -104,6 +146,8 @@ function rssLine(r: BenchReport): string {
  * ```
  */
 export function formatReport(r: BenchReport): string {
+  // The bystander's column only when a scenario had one.
+  const withBystander = r.scenarios.some((s) => s.bystander);
   const rows: string[][] = [[
     "scenario",
     "result",
@@ -112,6 +156,7 @@ export function formatReport(r: BenchReport): string {
     "hub CPU",
     "bench CPU",
     "hub RSS peak",
+    ...(withBystander ? ["bystander p50 / p99 / max"] : []),
   ]];
   for (const s of r.scenarios) {
     rows.push([
@@ -122,6 +167,7 @@ export function formatReport(r: BenchReport): string {
       s.cpu?.hubPct != null ? `${fmt(s.cpu.hubPct)}%` : "n/a",
       s.cpu ? `${fmt(s.cpu.benchPct)}%` : "n/a",
       mib(s.rssPeakKiB),
+      ...(withBystander ? [bystanderCell(s)] : []),
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

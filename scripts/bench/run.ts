@@ -8,7 +8,7 @@
 
 import type { BenchOptions } from "./args.ts";
 import { connectTarget } from "./connect.ts";
-import { SCENARIO_NAMES, type ScenarioName, settleMs, sizesFor } from "./plan.ts";
+import { type ScenarioName, selectScenarios, settleMs, sizesFor } from "./plan.ts";
 import { ownCpuSeconds, readCpuSeconds, readRssKiB, RssSampler } from "./proc.ts";
 import type { BenchReport, RssResult, ScenarioResult } from "./report.ts";
 import { type ScenarioContext, SCENARIOS } from "./scenarios/mod.ts";
@@ -57,8 +57,8 @@ export async function runBench(
   log: (line: string) => void = () => {},
 ): Promise<BenchReport> {
   const { target, name } = await connectTarget(opts);
-  const sizes = sizesFor(opts.quick);
-  const names = opts.only ?? SCENARIO_NAMES;
+  const sizes = sizesFor(opts.quick, opts.bigSizes);
+  const names = selectScenarios(opts.big, opts.only);
   const rss: RssResult = {
     idleKiB: await readRssKiB(opts.hubPid),
     loadKiB: null,
@@ -114,7 +114,13 @@ export async function runBench(
   const errors = all.reduce((a, r) => a + r.errors, 0);
   return {
     target: { kind: target.kind, url: opts.relay ?? target.url, name, pid: opts.hubPid },
-    settings: { quick: opts.quick, durationS: opts.duration, rounds: opts.rounds, sizes },
+    settings: {
+      quick: opts.quick,
+      durationS: opts.duration,
+      rounds: opts.rounds,
+      sizes,
+      scenarios: [...names],
+    },
     scenarios: rounds[0],
     rounds,
     rss,

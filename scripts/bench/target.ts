@@ -29,6 +29,17 @@ export interface RawRegistration {
   hubId: string;
 }
 
+/**
+ * A request encoded ahead of time (what a big-message scenario sends, so
+ * that the bench's own encoding is not in the time it measures).
+ */
+export interface PreparedRequest {
+  /** Where it goes, as its target reads it: the hub's URL, the relay's route. */
+  to: string;
+  /** The XML-RPC request body. */
+  body: string;
+}
+
 /** What the scenarios drive: a SAMP hub, or the bare relay. */
 export interface Target {
   readonly kind: "hub" | "relay";
@@ -45,6 +56,17 @@ export interface Target {
   call(from: BenchClient, to: BenchClient, tag: string, msg: SampMap): Promise<void>;
   callAndWait(from: BenchClient, to: BenchClient, msg: SampMap): Promise<SampMap>;
   reply(by: BenchClient, sender: string, msgId: string, response: SampMap): Promise<void>;
+  /** The notify of `notify`, encoded now and sent later by `send`. */
+  prepareNotify(from: BenchClient, to: BenchClient, msg: SampMap): PreparedRequest;
+  /** The call of `call`, encoded now and sent later by `send`. */
+  prepareCall(from: BenchClient, to: BenchClient, tag: string, msg: SampMap): PreparedRequest;
+  /** Sends a prepared request; rejects on an HTTP error or an XML-RPC fault. */
+  send(req: PreparedRequest): Promise<void>;
+  /**
+   * One XML-RPC call to the hub, its response as raw text, not decoded
+   * (hub only: the big metadata's fetchers read it their own way).
+   */
+  callText?(method: string, params: SampValue[]): Promise<string>;
   /** Registration storm steps (hub only). */
   rawRegister?(): Promise<RawRegistration>;
   rawCall?(method: string, params: SampValue[]): Promise<SampValue>;

@@ -5,7 +5,7 @@
  */
 
 import type { HubKind } from "../../hubs.ts";
-import { UsageError } from "../args.ts";
+import { parseBenchArgs, UsageError } from "../args.ts";
 
 /** What bench:peers measures: the relay ceiling, or one of the hubs. */
 export type PeerTarget = "ceiling" | HubKind;
@@ -37,13 +37,26 @@ export interface PeersOptions {
   calcstorm: boolean;
   /** Small client counts, short scenarios, one calcstorm run per mode. */
   quick: boolean;
+  /** Run the big-message and many-client scenarios (last, once per target). */
+  big: boolean;
+  /** Their size flags, passed on to the bench (`--rows N` …). */
+  bigArgs: string[];
 }
+
+/** The bench's size flags of the big scenarios, which bench:peers passes on. */
+const BIG_SIZE_FLAGS = ["--rows", "--metadata-mb", "--fetchers", "--clients", "--repeats"];
 
 /** The usage text (after an unknown flag). */
 export const PEERS_USAGE =
   `usage: deno task bench:peers [--duration S] [--rounds N] [--markdown FILE]
                              [--json FILE] [--only ceiling,ours,jsamp,astropy]
-                             [--no-calcstorm] [--quick]`;
+                             [--no-calcstorm] [--quick] [--no-big] [--rows N]
+                             [--metadata-mb MB] [--fetchers N] [--clients N]
+                             [--repeats N]
+
+After each target's standard scenarios and calcstorm, the big-message and
+many-client scenarios run once (\`deno task bench --only big\`; their size
+flags are passed on, see \`deno task bench --help\`); --no-big skips them.`;
 
 function isPeerTarget(name: string): name is PeerTarget {
   return (PEER_TARGETS as readonly string[]).includes(name);
@@ -69,6 +82,8 @@ export function parsePeersArgs(args: readonly string[]): PeersOptions {
     only: PEER_TARGETS,
     calcstorm: true,
     quick: false,
+    big: true,
+    bigArgs: [],
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -107,10 +122,19 @@ export function parsePeersArgs(args: readonly string[]): PeersOptions {
       case "--quick":
         o.quick = true;
         break;
+      case "--no-big":
+        o.big = false;
+        break;
       default:
+        if (BIG_SIZE_FLAGS.includes(a)) {
+          o.bigArgs.push(a, value());
+          break;
+        }
         throw new UsageError(`unknown argument ${a}\n${PEERS_USAGE}`);
     }
   }
   if (Number.isNaN(o.duration)) o.duration = o.quick ? 0.4 : 3;
+  // The bench checks the size flags: a bad one fails here, not after an hour.
+  parseBenchArgs(o.bigArgs);
   return o;
 }

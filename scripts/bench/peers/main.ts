@@ -20,7 +20,11 @@
  * subprocess (`--json --hub-pid PID`; 5 rounds for ours, RSS after each),
  * runs JSAMP's `jsamp calcstorm -nclient 10 -nquery 300 -mode M` for M in
  * sync, async, notify, random (three times each, the median counts, with the
- * CPU the hub and calcstorm's JVM used), and stops it by PID. Then it prints one
+ * CPU the hub and calcstorm's JVM used), then (unless `--no-big`) the
+ * big-message and many-client scenarios once (`bench.ts --only big`: a
+ * 1,000,000-row rowList by notify and by call, 5 MB metadata fetched by 20
+ * clients at once, 500 clients in a fan-out and a storm, each with a
+ * bystander's latency), and stops it by PID. Then it prints one
  * table, each metric × {ceiling, ours, JSAMP, astropy} with the ratios
  * ours/JSAMP and ours/ceiling, and writes it as Markdown with
  * `--markdown FILE`.
@@ -103,7 +107,9 @@ export async function peersMain(args: readonly string[], entry: string): Promise
   }
   // Failures of ours or of the relay fail the run; the peers' own losses are only reported.
   const bad = results.some((r) =>
-    r.error || (r.bench && !r.bench.ok && (r.target === "ours" || r.target === "ceiling"))
+    r.error ||
+    ((r.target === "ours" || r.target === "ceiling") &&
+      [r.bench, r.big].some((b) => b && !b.ok))
   );
   return bad ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /**
  * Measuring one target: a warm-up start, a timed start, `deno task bench`
  * against it as a subprocess (`--json --hub-pid PID`), calcstorm against a
- * hub, and a stop.
+ * hub, the big-message and many-client scenarios (a second bench run,
+ * `--only big`), and a stop.
  *
  * @module
  */
@@ -28,22 +29,30 @@ const BENCH = `${ROOT}scripts/bench.ts`;
 const ROUND_SLACK_MS = 240_000;
 /** Time the bench subprocess may take beyond its rounds. */
 const BENCH_SLACK_MS = 60_000;
+/** Time the big scenarios may take in all (JSAMP's hub needs minutes). */
+const BIG_TIMEOUT_MS = 40 * 60_000;
 
 /** Everything measured of one target (what `--json FILE` writes per target). */
 export interface TargetResult {
   target: PeerTarget;
   startToPingMs?: number;
   bench?: BenchReport;
+  /** The big-message and many-client scenarios (one round, after calcstorm). */
+  big?: BenchReport;
   calc: Partial<Record<CalcMode, CalcResult>>;
   error?: string;
 }
 
-/** Runs scripts/bench.ts against a running target and returns its report. */
+/**
+ * Runs scripts/bench.ts against a running target and returns its report:
+ * the standard scenarios `rounds` times, or with `big` the big ones once.
+ */
 async function runBenchOn(
   launcher: Launcher,
   r: Running,
   o: PeersOptions,
   rounds: number,
+  big = false,
 ): Promise<BenchReport> {
   const args = [
     "run",
@@ -61,10 +70,12 @@ async function runBenchOn(
     String(rounds),
     ...(o.quick ? ["--quick"] : []),
     ...(r.relayUrl ? ["--relay", r.relayUrl] : []),
+    ...(big ? ["--only", "big", ...o.bigArgs] : []),
   ];
   // Every scenario of a round, each bounded by its duration plus message timeouts.
-  const timeoutMs = rounds * (SCENARIO_NAMES.length * o.duration * 1000 + ROUND_SLACK_MS) +
-    BENCH_SLACK_MS;
+  const timeoutMs = big
+    ? BIG_TIMEOUT_MS
+    : rounds * (SCENARIO_NAMES.length * o.duration * 1000 + ROUND_SLACK_MS) + BENCH_SLACK_MS;
   const res = await launcher.run(Deno.execPath(), args, { env: r.env, cwd: r.cwd, timeoutMs });
   if (res.timedOut) throw new Error(`bench.ts did not finish within ${timeoutMs / 1000} s`);
   try {
@@ -114,6 +125,15 @@ export async function measure(
             if (c.error) break;
           }
           result.calc[mode] = medianCalc(results);
+        }
+      }
+      if (o.big) {
+        // Last: a big transfer can leave a hub (a JVM) gigabytes bigger.
+        log(`${label}: big-message and many-client scenarios`);
+        try {
+          result.big = await runBenchOn(launcher, r, o, 1, true);
+        } catch (e) {
+          throw new Error(`the big scenarios: ${(e as Error).message}`);
         }
       }
     } finally {

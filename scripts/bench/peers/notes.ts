@@ -38,7 +38,7 @@ function failureNotes(results: readonly TargetResult[]): string[] {
   for (const r of results) {
     const label = PEER_LABELS[r.target];
     if (r.error) out.push(`${label}: FAILED: ${r.error}`);
-    for (const s of r.bench?.rounds.flat() ?? []) {
+    for (const s of [...r.bench?.rounds.flat() ?? [], ...r.big?.rounds.flat() ?? []]) {
       for (const e of s.errorSamples) out.push(`${label} ${s.name}: ${e}`);
     }
     for (const [mode, c] of Object.entries(r.calc)) {
@@ -46,6 +46,27 @@ function failureNotes(results: readonly TargetResult[]): string[] {
     }
   }
   return out;
+}
+
+/** What the big scenarios were, when they ran. */
+function bigNote(results: readonly TargetResult[], o: PeersOptions): string[] {
+  const sizes = results.find((r) => r.big)?.big?.settings.sizes;
+  if (!o.big || !sizes) return [];
+  const z = sizes.big;
+  return [
+    `Big scenarios (once per target, after calcstorm, \`bench.ts --only big\`): a ` +
+    `table.select.rowList of ${formatNumber(z.rows)} row indices sent by notify (timed until ` +
+    `the receiver has the body) and by call (until the reply reaches the caller), and a ` +
+    `${formatNumber(z.metadataBytes / 1e6, 1)} MB metadata value fetched by ${z.fetchers} ` +
+    `clients at once (until all have it): ${z.repeats} transfers each, one at a time, the ` +
+    `median reported; the request is encoded before the clock starts, and each receiver ` +
+    `checks every item (in order, exactly once) after it stops. fanoutMany and stormMany: ` +
+    `${formatNumber(z.clients)} clients, each with its own callback server (the storm's ` +
+    `clients subscribed to its register and unregister events), for the scenario duration. ` +
+    `The bystander is a client in its own thread calling samp.hub.ping every ` +
+    `${z.bystanderIntervalMs} ms, one call at a time; its latency counts the calls that ` +
+    `overlap a transfer (or the load).`,
+  ];
 }
 
 /** What the load was. */
@@ -83,6 +104,7 @@ export function notes(
     ...roundsNotes(results),
     ...failureNotes(results),
     settingsNote(o),
+    ...bigNote(results, o),
     `Machine: ${machine}.`,
   ];
 }

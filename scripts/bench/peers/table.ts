@@ -6,7 +6,7 @@
  */
 
 import { formatNumber, toMib } from "../format.ts";
-import type { ScenarioName } from "../plan.ts";
+import type { BigSizes, ScenarioName } from "../plan.ts";
 import type { BenchReport, ScenarioResult } from "../report.ts";
 import { peak } from "../stats.ts";
 import { PEER_LABELS, PEER_TARGETS, type PeerTarget } from "./args.ts";
@@ -22,10 +22,16 @@ interface Metric {
   get(r: TargetResult): number | null | undefined;
 }
 
-/** The first round's result of a scenario that ran. */
+/** The first round's result of a scenario that ran (standard or big). */
 function scenario(r: TargetResult, name: ScenarioName): ScenarioResult | undefined {
-  const s = r.bench?.scenarios.find((x) => x.name === name);
+  const s = r.bench?.scenarios.find((x) => x.name === name) ??
+    r.big?.scenarios.find((x) => x.name === name);
   return s && !s.skipped ? s : undefined;
+}
+
+/** Every scenario result of a target's first rounds, standard and big. */
+function allScenarios(r: TargetResult): ScenarioResult[] {
+  return [...r.bench?.scenarios ?? [], ...r.big?.scenarios ?? []];
 }
 
 /** The highest hub RSS of any scenario of a round. */
@@ -92,13 +98,13 @@ const METRICS: readonly Metric[] = [
     label: "lost messages (must be 0)",
     better: "zero",
     digits: 0,
-    get: (r) => r.bench ? r.bench.scenarios.reduce((a, s) => a + s.lost, 0) : null,
+    get: (r) => r.bench ? allScenarios(r).reduce((a, s) => a + s.lost, 0) : null,
   },
   {
     label: "errors",
     better: "zero",
     digits: 0,
-    get: (r) => r.bench ? r.bench.scenarios.reduce((a, s) => a + s.errors, 0) : null,
+    get: (r) => r.bench ? allScenarios(r).reduce((a, s) => a + s.errors, 0) : null,
   },
   {
     label: "RSS idle (MiB)",
@@ -132,6 +138,86 @@ const METRICS: readonly Metric[] = [
   },
 ];
 
+/** The big scenarios' rows, labelled with their sizes. */
+function bigMetrics(z: BigSizes): Metric[] {
+  const n = (x: number): string => formatNumber(x, 0);
+  const ms = (name: ScenarioName, what: string, label: string): Metric[] => [
+    {
+      label: `${label}, ${what} (ms)`,
+      better: "down",
+      digits: 0,
+      get: (r) => scenario(r, name)?.transfer?.medianMs,
+    },
+    ...bystanderRows(name, `during the ${label}`, ["p50Ms", "p99Ms", "maxMs"]),
+  ];
+  const rowList = `rowList ${n(z.rows)} rows`;
+  const metadata = `${formatNumber(z.metadataBytes / 1e6, 1)} MB metadata × ${z.fetchers} ` +
+    "concurrent getMetadata";
+  const big: ScenarioName[] = ["rowListNotify", "rowListCall", "bigMetadata"];
+  const many: ScenarioName[] = ["fanoutMany", "stormMany"];
+  return [
+    ...ms("rowListNotify", "send → received", `${rowList} notify`),
+    ...ms("rowListCall", "call → reply", `${rowList} call`),
+    ...ms("bigMetadata", "all fetched", metadata),
+    {
+      label: "big transfers: rows and lines lost + corrupted (must be 0)",
+      better: "zero",
+      digits: 0,
+      get: (r) => {
+        const ts = big.map((b) => scenario(r, b)?.transfer).filter((t) => t !== undefined);
+        return ts.length ? ts.reduce((a, t) => a + t.lostItems + t.corruptedItems, 0) : null;
+      },
+    },
+    {
+      label: "hub RSS peak during the big transfers (MiB)",
+      better: "down",
+      digits: 1,
+      get: (r) => toMib(peak(big.map((b) => scenario(r, b)?.rssPeakKiB))),
+    },
+    {
+      label: `notifyAll fan-out to ${n(z.clients)} (deliveries/s)`,
+      better: "up",
+      digits: 0,
+      get: (r) => scenario(r, "fanoutMany")?.rate,
+    },
+    ...bystanderRows("fanoutMany", `during the fan-out to ${n(z.clients)}`, ["p99Ms", "maxMs"]),
+    {
+      label: `registration storm with ${n(z.clients)} clients listening (cycles/s)`,
+      better: "up",
+      digits: 1,
+      get: (r) => scenario(r, "stormMany")?.rate,
+    },
+    {
+      label: `registration storm with ${n(z.clients)}: event deliveries/s`,
+      better: "up",
+      digits: 0,
+      get: (r) => scenario(r, "stormMany")?.extra?.eventDeliveriesPerSecond,
+    },
+    ...bystanderRows("stormMany", `during the storm with ${n(z.clients)}`, ["p99Ms", "maxMs"]),
+    {
+      label: `hub RSS peak with ${n(z.clients)} clients (MiB)`,
+      better: "down",
+      digits: 1,
+      get: (r) => toMib(peak(many.map((b) => scenario(r, b)?.rssPeakKiB))),
+    },
+  ];
+}
+
+/** Rows of a scenario's bystander latency. */
+function bystanderRows(
+  name: ScenarioName,
+  during: string,
+  which: ("p50Ms" | "p99Ms" | "maxMs")[],
+): Metric[] {
+  const word = { p50Ms: "p50", p99Ms: "p99", maxMs: "max" };
+  return which.map((k) => ({
+    label: `bystander ${word[k]} ${during} (ms)`,
+    better: "down",
+    digits: 1,
+    get: (r) => scenario(r, name)?.bystander?.[k],
+  }));
+}
+
 function ratio(a: number | null | undefined, b: number | null | undefined, m: Metric): string {
   if (m.better === "zero") return "";
   if (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "n/a";
@@ -158,7 +244,9 @@ export function buildTable(results: readonly TargetResult[]): string[][] {
     "ours/ceiling",
   ];
   const rows = [header];
-  for (const m of METRICS) {
+  // The big rows when any target ran the big scenarios, with its sizes.
+  const sizes = results.find((r) => r.big)?.big?.settings.sizes.big;
+  for (const m of [...METRICS, ...(sizes ? bigMetrics(sizes) : [])]) {
     const v = (t: PeerTarget): number | null | undefined => {
       const r = by(t);
       return r ? m.get(r) : undefined;

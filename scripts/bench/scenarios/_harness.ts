@@ -51,6 +51,20 @@ export class ErrorSamples {
 }
 
 /**
+ * Counts the bystander's failed calls (during the measured windows) as
+ * errors, with the first reason.
+ */
+export function addBystanderFailures(
+  errors: ErrorSamples,
+  failed: number,
+  failures: readonly string[],
+): void {
+  if (!failed) return;
+  errors.add(new Error(`the bystander's calls failed ${failed} times: ${failures[0] ?? "?"}`));
+  errors.count += failed - 1;
+}
+
+/**
  * The bench's message: MType `mtype`, params `{ seq }`.
  *
  * @example
