@@ -550,17 +550,58 @@ function escapeText(s: string): string {
   return last === 0 ? s : out + s.slice(last);
 }
 
-function encodeValue(v: SampValue): string {
+/**
+ * Encodes one XML-RPC `<value>` element, as the encoders of this module
+ * write it: for a worker that encodes a big value once, ahead of time, for
+ * {@linkcode encodeCallBytes} and {@linkcode encodeResponseBytes} to reuse.
+ *
+ * @example
+ * ```ts
+ * import { encodeValueXml } from "./xmlrpc.ts";
+ * encodeValueXml(["a"]); // "<value><array><data><value><string>a</string></value></data></array></value>"
+ * ```
+ *
+ * @throws {Error} If a string holds a character XML 1.0 cannot carry.
+ * @throws {TypeError} If `value` is not a SAMP value.
+ */
+export function encodeValueXml(value: SampValue): string {
+  return encodeValue(value);
+}
+
+/**
+ * Finds the UTF-8 of a value's `<value>` element encoded ahead of time, if
+ * any (see {@linkcode encodeCallBytes}).
+ */
+export type EncodedLookup = (value: SampMap | SampList) => Uint8Array | undefined;
+
+/** Pieces already encoded, met while encoding with a lookup; NUL marks where each goes. */
+interface Splices {
+  lookup: EncodedLookup;
+  parts: Uint8Array[];
+}
+
+/** NUL cannot appear in an encoded document (escapeText refuses it): it marks a splice. */
+const SPLICE = "\u0000";
+
+function encodeValue(v: SampValue, splices?: Splices): string {
   if (typeof v === "string") return "<value><string>" + escapeText(v) + "</string></value>";
+  if (splices !== undefined && typeof v === "object" && v !== null) {
+    const ready = splices.lookup(v);
+    if (ready !== undefined) {
+      splices.parts.push(ready);
+      return SPLICE;
+    }
+  }
   if (Array.isArray(v)) {
     let out = "<value><array><data>";
-    for (let i = 0; i < v.length; i++) out += encodeValue(v[i]);
+    for (let i = 0; i < v.length; i++) out += encodeValue(v[i], splices);
     return out + "</data></array></value>";
   }
   if (typeof v === "object" && v !== null) {
     let out = "<value><struct>";
     for (const k of Object.keys(v)) {
-      out += "<member><name>" + escapeText(k) + "</name>" + encodeValue(v[k]) + "</member>";
+      out += "<member><name>" + escapeText(k) + "</name>" + encodeValue(v[k], splices) +
+        "</member>";
     }
     return out + "</struct></value>";
   }
@@ -613,6 +654,70 @@ export function encodeCall(method: string, params: readonly SampValue[]): string
 export function encodeResponse(value: SampValue): string {
   return XML_DECL + "<methodResponse><params><param>" + encodeValue(value) +
     "</param></params></methodResponse>\n";
+}
+
+/**
+ * Encodes a `<methodCall>` as UTF-8, in pieces to be sent one after the
+ * other: values encoded ahead of time (`lookup` finds them, at any depth)
+ * are pieces of their own, shared, neither encoded nor copied again. A big
+ * message is encoded once for all its recipients, off the main thread.
+ *
+ * @example
+ * ```ts
+ * import { encodeCall, encodeCallBytes, encodeValueXml } from "./xmlrpc.ts";
+ * const message = { "samp.mtype": "x.y", "samp.params": { rows: ["1", "2"] } };
+ * const ready = new TextEncoder().encode(encodeValueXml(message));
+ * const pieces = encodeCallBytes("m", ["k", message], (v) => v === message ? ready : undefined);
+ * pieces.map((p) => new TextDecoder().decode(p)).join("") === encodeCall("m", ["k", message]); // true
+ * ```
+ *
+ * @throws {Error} If a string holds a character XML 1.0 cannot carry.
+ * @throws {TypeError} If a parameter is not a SAMP value.
+ */
+export function encodeCallBytes(
+  method: string,
+  params: readonly SampValue[],
+  lookup: EncodedLookup,
+): Uint8Array[] {
+  const splices: Splices = { lookup, parts: [] };
+  let out = XML_DECL + "<methodCall><methodName>" + escapeText(method) + "</methodName><params>";
+  for (let i = 0; i < params.length; i++) {
+    out += "<param>" + encodeValue(params[i], splices) + "</param>";
+  }
+  return joinSplices(out + "</params></methodCall>\n", splices.parts);
+}
+
+/**
+ * Encodes a successful `<methodResponse>` as UTF-8 pieces, values encoded
+ * ahead of time shared as they are, as {@linkcode encodeCallBytes} does.
+ *
+ * @example
+ * ```ts
+ * import { encodeResponseBytes } from "./xmlrpc.ts";
+ * const bytes = encodeResponseBytes({ "samp.name": "topcat" }, () => undefined);
+ * ```
+ *
+ * @throws {Error} If a string holds a character XML 1.0 cannot carry.
+ * @throws {TypeError} If `value` is not a SAMP value.
+ */
+export function encodeResponseBytes(value: SampValue, lookup: EncodedLookup): Uint8Array[] {
+  const splices: Splices = { lookup, parts: [] };
+  const text = XML_DECL + "<methodResponse><params><param>" + encodeValue(value, splices) +
+    "</param></params></methodResponse>\n";
+  return joinSplices(text, splices.parts);
+}
+
+const utf8Encoder = new TextEncoder();
+
+function joinSplices(text: string, parts: Uint8Array[]): Uint8Array[] {
+  if (parts.length === 0) return [utf8Encoder.encode(text)];
+  const pieces = text.split(SPLICE);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    if (pieces[i] !== "") out.push(utf8Encoder.encode(pieces[i]));
+    if (i < parts.length) out.push(parts[i]);
+  }
+  return out;
 }
 
 /**

@@ -43,14 +43,19 @@ for (const t of values.target ?? []) {
 }
 const targets: (string | undefined)[] = values.all ? TARGETS : values.target ?? [undefined];
 const root = new URL("..", import.meta.url);
+/** The hub's codec worker (see lib/transport/_offload.ts). */
+const CODEC_WORKER = "lib/transport/_codec_worker.ts";
 /** The two programs: the hub, and the everyday tools. */
 const PROGRAMS = [
   {
     name: "samp_hub",
     entry: "hub.ts",
     permissions: (os: string) => [...HUB_RUNTIME_FLAGS, ...HUB_PERMISSIONS, openerPermission(os)],
+    // The worker that decodes big calls is loaded by URL at run time: the
+    // binary must carry it (and the modules it imports).
+    include: [CODEC_WORKER],
   },
-  { name: "samp", entry: "lib/tools/main.ts", permissions: () => SAMP_PERMISSIONS },
+  { name: "samp", entry: "lib/tools/main.ts", permissions: () => SAMP_PERMISSIONS, include: [] },
 ];
 let failed = 0;
 for (const target of targets) {
@@ -62,6 +67,7 @@ for (const target of targets) {
       "compile",
       "--no-check=remote",
       ...program.permissions(target ? targetOs(target) : Deno.build.os),
+      ...program.include.flatMap((path) => ["--include", path]),
       "--output",
       output,
       ...(target ? ["--target", target] : []),

@@ -100,6 +100,10 @@ Deno.test("scripts/compile.ts passes exactly HUB_PERMISSIONS, the target's opene
         sorted(hub ? [...HUB_PERMISSIONS, openerPermission(targetOs(target))] : SAMP_PERMISSIONS),
       );
       for (const flag of HUB_RUNTIME_FLAGS) assert.equal(args.includes(flag), hub, flag);
+      // The hub loads its codec worker by URL: the binary must carry it, and
+      // the file named must be the one the hub loads.
+      const included = args.flatMap((a, i) => (args[i - 1] === "--include" ? [a] : []));
+      assert.deepEqual(included, hub ? ["lib/transport/_codec_worker.ts"] : []);
       assert.match(
         args[args.indexOf("--output") + 1],
         new RegExp(`^${out}/${hub ? "samp_hub" : "samp"}-`),

@@ -23,6 +23,7 @@ import { displayText } from "../_display.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
 import { startCompactor } from "./_compact.ts";
 import { randomHex } from "../_secrets.ts";
+import { createOffload, type Offload } from "../transport/_offload.ts";
 import {
   createXmlRpcBodyHandler,
   createXmlRpcHandler,
@@ -275,8 +276,11 @@ export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; c
     front.profile!.dispatch(method, params, ctx);
   const internalError = (e: unknown, method: string) =>
     log.error(`internal error in ${displayText(method)}: ${stackText(e)}`);
-  const xmlrpc = createXmlRpcHandler(dispatch, options.limits, internalError);
-  const xmlrpcBody = createXmlRpcBodyHandler(dispatch, options.limits, internalError);
+  // Big calls (a 1,000,000-row rowList) are decoded, and their big values
+  // encoded once, in a worker: the main thread keeps serving everyone else.
+  const offload = createOffload();
+  const xmlrpc = createXmlRpcHandler(dispatch, options.limits, internalError, offload);
+  const xmlrpcBody = createXmlRpcBodyHandler(dispatch, options.limits, internalError, offload);
   const isXmlRpc = (method: string, path: string) =>
     method === "POST" && (path === "/xmlrpc" || path === "/" || path === "/RPC2");
   // Not Deno.serve, which loses a request whose client hangs up right after
@@ -366,9 +370,10 @@ export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; c
     core,
     secret,
     callbackTimeoutMs: options.callbackTimeoutMs,
+    offload,
   });
   front.profile = profile;
-  const web = options.web ? startWeb(options.web, core, log) : undefined;
+  const web = options.web ? startWeb(options.web, core, log, offload) : undefined;
 
   const entries: Record<string, string> = {
     "samp.secret": secret,
@@ -437,6 +442,7 @@ export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; c
       profile.close();
       await web?.close();
       await server.shutdown();
+      offload.close();
       try {
         await removeLockfileIfOurs(lockfile, secret);
       } catch (e) {
@@ -587,6 +593,7 @@ function startWeb(
   options: WebOptions,
   core: HubCore,
   log: Logger,
+  offload: Offload,
 ): { url: string; profile: WebProfile; close(): Promise<void> } {
   const front: { profile?: WebProfile } = {};
   const handler = createWebHandler({
@@ -600,6 +607,7 @@ function startWeb(
       log.error(`Web Profile internal error in ${displayText(what)}: ${stackText(e)}`),
     onRefused: (reason) =>
       log.warn(`Web Profile refused a request: ${displayText(reason, TEXT_MAX)}`),
+    offload,
   });
   const serve = (hostname: string, port: number) =>
     Deno.serve({

@@ -12,6 +12,8 @@ import { SampFault, TransportError } from "../errors.ts";
 import type { SampValue } from "../types.ts";
 import { createHttpPool, HttpClosedError } from "../transport/http_pool.ts";
 import { xmlrpcRequest } from "../transport/xmlrpc_client.ts";
+import type { Offload } from "../transport/_offload.ts";
+import { encodeCallBytes } from "../xmlrpc.ts";
 import { refusesConnections } from "../transport/_probe.ts";
 import { timingSafeEqual } from "../_secrets.ts";
 import type { XmlRpcContext, XmlRpcDispatch } from "../transport/xmlrpc_server.ts";
@@ -38,6 +40,11 @@ export interface StandardProfileOptions {
   secret: string;
   /** Longest wait for a client to accept one callback, in ms. Default 120 s. */
   callbackTimeoutMs?: number;
+  /**
+   * Where big values were encoded once (by the worker that decoded them): a
+   * callback carrying one splices those bytes in instead of encoding again.
+   */
+  offload?: Offload;
 }
 
 /**
@@ -80,7 +87,7 @@ type Method = (args: SampValue[], ctx: XmlRpcContext) => SampValue | Promise<Sam
  * ```
  */
 export function createStandardProfile(options: StandardProfileOptions): StandardProfile {
-  const { core, secret } = options;
+  const { core, secret, offload } = options;
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 120_000;
   // Callbacks go through keep-alive connections of our own: the hub's
   // main cost is one POST per delivered message (see http_pool.ts).
@@ -118,12 +125,20 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
 
   function xmlrpcDelivery(url: string, privateKey: string): Delivery {
     const send = async (method: string, args: SampValue[]): Promise<void> => {
+      const params = [privateKey, ...args];
       try {
+        // A big message is encoded once for all its recipients (by the
+        // worker that decoded it); here its bytes are only copied in.
+        const last = args[args.length - 1];
+        const encoded = offload?.holdsEncoded(last)
+          ? encodeCallBytes(method, params, offload.encodedOf)
+          : undefined;
         // No signal: closing the profile closes the pool, which ends these.
-        await xmlrpcRequest(url, method, [privateKey, ...args], {
+        await xmlrpcRequest(url, method, params, {
           timeoutMs: callbackTimeoutMs,
           ignoreResult: true,
           pool,
+          encoded,
         });
       } catch (e) {
         throw await toDeliveryError(e, url);

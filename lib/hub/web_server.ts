@@ -20,6 +20,7 @@
 import { createXmlRpcHandler, type XmlRpcLimits } from "../transport/xmlrpc_server.ts";
 import type { WebProfile } from "./web_profile.ts";
 import { fetchTranslated, TranslatorRefusal } from "./_translator_fetch.ts";
+import type { Offload } from "../transport/_offload.ts";
 
 /**
  * Options of {@linkcode createWebHandler}.
@@ -42,6 +43,8 @@ export interface WebHandlerOptions {
    * see {@linkcode fetchTranslated} for where redirects may go.
    */
   resolveHost?: (hostname: string) => Promise<string[]>;
+  /** The hub's offload, so answers carrying big values splice their encodings in. */
+  offload?: Offload;
 }
 
 const CROSSDOMAIN_XML = `<?xml version="1.0"?>
@@ -120,6 +123,9 @@ export function createWebHandler(
     profile.dispatch,
     options.limits,
     (e, method) => options.onError?.(e, method),
+    // Only to splice big values into answers: a page's own calls are decoded
+    // here, whole, so that URL control sees every URL a page supplies.
+    options.offload && { ...options.offload, minBytes: Infinity },
   );
   const refuse = (status: number, reason: string) => {
     options.onRefused?.(reason);

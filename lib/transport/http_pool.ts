@@ -136,8 +136,8 @@ export interface HttpPostResponse {
  */
 export interface HttpPool {
   /**
-   * POSTs `body` (UTF-8, `Content-Type: text/xml`) to an `http:` URL and
-   * reads the answer.
+   * POSTs `body` (text, or its UTF-8 in pieces sent one after the other;
+   * `Content-Type: text/xml`) to an `http:` URL and reads the answer.
    *
    * Once the request may have reached the server whole, it is not sent
    * again, whatever happens next: a failure then is an
@@ -148,7 +148,11 @@ export interface HttpPool {
    * connection failed while it was being written: its last bytes never left
    * this host, so the server cannot have read it whole.
    */
-  post(url: string, body: string, options?: HttpPostOptions): Promise<HttpPostResponse>;
+  post(
+    url: string,
+    body: string | readonly Uint8Array[],
+    options?: HttpPostOptions,
+  ): Promise<HttpPostResponse>;
   /** Idle connections held now. */
   readonly idle: number;
   /** URLs whose parsed form the pool remembers now (at most 1024). */
@@ -413,17 +417,28 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
 
   async function post(
     url: string,
-    body: string,
+    body: string | readonly Uint8Array[],
     opts: HttpPostOptions = {},
   ): Promise<HttpPostResponse> {
     if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
     const { hostname, port, origin, head: headStart } = target(url);
-    const bodyBytes = encoder.encode(body);
-    const head = `${headStart}${bodyBytes.length}\r\n\r\n`;
+    const pieces = typeof body === "string" ? [encoder.encode(body)] : body;
+    let length = 0;
+    for (const p of pieces) length += p.length;
+    const head = `${headStart}${length}\r\n\r\n`;
+    // Head and body in one write; a big body (a message encoded once for all
+    // its recipients) goes after the head piece by piece, not copied.
+    const whole = length <= COPY_MAX;
     // The head is ASCII: one byte per character.
-    const request = new Uint8Array(head.length + bodyBytes.length);
+    const request = new Uint8Array(head.length + (whole ? length : 0));
     for (let i = 0; i < head.length; i++) request[i] = head.charCodeAt(i);
-    request.set(bodyBytes, head.length);
+    if (whole) {
+      let at = head.length;
+      for (const p of pieces) {
+        request.set(p, at);
+        at += p.length;
+      }
+    }
     const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();
     const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;
@@ -493,6 +508,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           } else {
             await writeAll(c.tcp, request);
           }
+          if (!whole) { for (const p of pieces) await writeAll(c.tcp, p); }
         } catch (e) {
           destroy(c);
           current = undefined;
@@ -576,6 +592,9 @@ function isConnectionLoss(e: unknown): boolean {
     e instanceof Deno.errors.UnexpectedEof ||
     e instanceof Deno.errors.NotConnected;
 }
+
+/** Bodies up to this size are copied behind the head and written with it in one go. */
+const COPY_MAX = 256 * 1024;
 
 async function writeAll(tcp: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
   let off = 0;

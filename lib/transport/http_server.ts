@@ -133,8 +133,8 @@ export interface HttpPlainResponse {
   status: number;
   /** The body's `Content-Type`. */
   contentType: string;
-  /** The body: text is sent as UTF-8. */
-  body: string | Uint8Array;
+  /** The body: text is sent as UTF-8; pieces are sent one after the other, not joined. */
+  body: string | Uint8Array | readonly Uint8Array[];
 }
 
 /**
@@ -647,19 +647,34 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         return await writeResponse(c, r.method, r.minor, await errorAnswer(e), keep) && keep;
       }
       const keepAlive = r.keepAlive && !shuttingDown && !c.eof;
-      const bytes = typeof answer.body === "string" ? encoder.encode(answer.body) : answer.body;
+      const body = answer.body;
+      const pieces = typeof body === "string"
+        ? [encoder.encode(body)]
+        : body instanceof Uint8Array
+        ? [body]
+        : body;
+      let length = 0;
+      for (const p of pieces) length += p.length;
       let text = `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
         REASONS[answer.status] ?? "Status"
-      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${bytes.length}\r\n`;
+      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${length}\r\n`;
       if (!keepAlive) text += "connection: close\r\n";
       else if (r.minor === 0) text += "connection: keep-alive\r\n";
       text += "\r\n";
-      const all = new Uint8Array(text.length + bytes.length);
-      encoder.encodeInto(text, all);
-      all.set(bytes, text.length);
+      // A small answer goes with its head in one write; a big one (metadata
+      // encoded once for all who ask) piece by piece after it, not copied.
+      const whole = length <= COPY_MAX;
+      const all = new Uint8Array(text.length + (whole ? length : 0));
+      let at = encoder.encodeInto(text, all).written;
+      if (whole) {
+        for (const p of pieces) {
+          all.set(p, at);
+          at += p.length;
+        }
+      }
       try {
-        let off = await c.tcp.write(all);
-        while (off < all.length) off += await c.tcp.write(all.subarray(off));
+        await writeFully(c.tcp, all);
+        if (!whole) { for (const p of pieces) await writeFully(c.tcp, p); }
       } catch {
         return false; // the client is gone: its answer has nowhere to go
       }
@@ -914,6 +929,14 @@ interface Head {
 }
 
 /** Parses a request head (its lines, LF or CRLF); throws {@linkcode BadRequest}. */
+/** Answers up to this size are copied behind their head and written in one go. */
+const COPY_MAX = 256 * 1024;
+
+/** Writes all of `bytes`. */
+async function writeFully(tcp: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await tcp.write(bytes.subarray(at));
+}
+
 function parseHead(text: string): Head {
   const lines = text.split("\n");
   const requestLine = withoutCr(lines[0]);

@@ -47,6 +47,11 @@ export interface XmlRpcRequestOptions {
    * schemes still use `fetch`).
    */
   pool?: HttpPool;
+  /**
+   * The request already encoded (see `encodeCallBytes`): sent as it is,
+   * `method` and `params` only name it in errors.
+   */
+  encoded?: readonly Uint8Array[];
 }
 
 // Browsers refuse to set User-Agent; they send their own.
@@ -72,7 +77,7 @@ export async function xmlrpcRequest(
   params: readonly SampValue[],
   options: XmlRpcRequestOptions = {},
 ): Promise<SampValue> {
-  const body = encodeCall(method, params);
+  const body = options.encoded ?? encodeCall(method, params);
   const text = await post(url, body, method, options);
   if (options.ignoreResult && !text.includes("<fault")) return "";
   let result;
@@ -94,7 +99,7 @@ export async function xmlrpcRequest(
 
 async function post(
   url: string,
-  body: string,
+  body: string | readonly Uint8Array[],
   method: string,
   options: XmlRpcRequestOptions,
 ): Promise<string> {
@@ -135,7 +140,7 @@ async function post(
       const response = await fetch(url, {
         method: "POST",
         headers: HEADERS,
-        body,
+        body: typeof body === "string" ? body : new Blob(body as Uint8Array<ArrayBuffer>[]),
         signal: controller.signal,
       });
       ({ status, statusText } = response);

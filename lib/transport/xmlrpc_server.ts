@@ -11,7 +11,15 @@ import { concatBytes } from "./_bytes.ts";
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
 import { SampFault } from "../errors.ts";
 import type { SampValue } from "../types.ts";
-import { decodeCall, encodeFault, encodeResponse, XmlRpcDecodeError } from "../xmlrpc.ts";
+import {
+  decodeCall,
+  encodeFault,
+  encodeResponse,
+  encodeResponseBytes,
+  type XmlRpcCall,
+  XmlRpcDecodeError,
+} from "../xmlrpc.ts";
+import { type Offload, OffloadDecodeError } from "./_offload.ts";
 
 /**
  * Limits applied to every XML-RPC request.
@@ -91,12 +99,26 @@ async function readBodyWithin(
   limits: XmlRpcLimits,
   deadlines?: Deadlines,
 ): Promise<string | Response> {
+  const bytes = await readBodyBytes(request, limits, deadlines);
+  if (bytes instanceof Response) return bytes;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return plain(400, NOT_UTF8);
+  }
+}
+
+async function readBodyBytes(
+  request: Request,
+  limits: XmlRpcLimits,
+  deadlines?: Deadlines,
+): Promise<Uint8Array | Response> {
   const max = limits.maxBodyBytes ?? 64 * 1024 * 1024;
   const timeoutMs = limits.bodyTimeoutMs ?? 30_000;
   const header = request.headers.get("content-length");
   const declared = Number(header ?? NaN);
   if (declared > max) return tooLarge(max);
-  if (declared === 0) return "";
+  if (declared === 0) return new Uint8Array();
   let bytes: Uint8Array;
   if (header !== null) {
     // HTTP framing stops the body at its declared length, which is within
@@ -123,16 +145,12 @@ async function readBodyWithin(
     }
   } else {
     // (Only here is request.body touched: making its stream is not free.)
-    if (!request.body) return "";
+    if (!request.body) return new Uint8Array();
     const body = await readStream(request.body, max, timeoutMs, deadlines);
     if (body instanceof Response) return body;
     bytes = body;
   }
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return plain(400, NOT_UTF8);
-  }
+  return bytes;
 }
 
 /** A body of undeclared length (chunked): read piece by piece up to `max`. */
@@ -193,8 +211,8 @@ export interface XmlRpcAnswer {
   status: number;
   /** The `Content-Type` of `body`. */
   contentType: string;
-  /** The answer's text. */
-  body: string;
+  /** The answer's text, or its UTF-8 in pieces to send one after the other. */
+  body: string | readonly Uint8Array[];
 }
 
 /**
@@ -213,6 +231,7 @@ export function createXmlRpcHandler(
   dispatch: XmlRpcDispatch,
   limits: XmlRpcLimits = {},
   onError: (error: unknown, method: string) => void = () => {},
+  offload?: Offload,
 ): (request: Request) => Promise<Response> {
   // Body timeouts of all requests share one timer.
   const deadlines = createDeadlines();
@@ -220,7 +239,7 @@ export function createXmlRpcHandler(
     if (request.method !== "POST") {
       return plain(405, "this is a SAMP XML-RPC endpoint: send a POST", { allow: "POST" });
     }
-    const body = await readBodyWithin(request, limits, deadlines);
+    const body = await readBodyBytes(request, limits, deadlines);
     if (body instanceof Response) return body;
     // request.signal is read only by methods that need it (callAndWait).
     const context: XmlRpcContext = {
@@ -229,8 +248,14 @@ export function createXmlRpcHandler(
         return request.signal;
       },
     };
-    const a = await answerCall(body, dispatch, context, limits, onError);
-    return new Response(a.body, { status: a.status, headers: { "content-type": a.contentType } });
+    const a = await answerBytes(body, dispatch, context, limits, onError, offload);
+    const answer = typeof a.body === "string"
+      ? a.body
+      : new Blob(a.body as Uint8Array<ArrayBuffer>[]);
+    return new Response(answer, {
+      status: a.status,
+      headers: { "content-type": a.contentType },
+    });
   };
 }
 
@@ -247,46 +272,77 @@ export function createXmlRpcHandler(
  * const ctx = { request: new Request("http://x/"), signal: new AbortController().signal };
  * const body = new TextEncoder().encode("<methodCall><methodName>a.b</methodName></methodCall>");
  * const answer = await handle(body, ctx);
- * console.assert(answer.status === 200 && answer.body.includes("pong"));
+ * console.assert(answer.status === 200 && String(answer.body).includes("pong"));
  * ```
  */
 export function createXmlRpcBodyHandler(
   dispatch: XmlRpcDispatch,
   limits: XmlRpcLimits = {},
   onError: (error: unknown, method: string) => void = () => {},
+  offload?: Offload,
 ): (body: Uint8Array, context: XmlRpcContext) => Promise<XmlRpcAnswer> {
   const max = limits.maxBodyBytes ?? 64 * 1024 * 1024;
   return (body, context) => {
     if (body.length > max) return Promise.resolve(tooLargeAnswer(max));
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      return Promise.resolve(plainAnswer(400, NOT_UTF8));
-    }
-    return answerCall(text, dispatch, context, limits, onError);
+    return answerBytes(body, dispatch, context, limits, onError, offload);
   };
 }
 
-/** Decodes one call, runs it, and encodes its result or fault. */
-async function answerCall(
-  body: string,
+/**
+ * Decodes one call (a big one in the offload's worker), runs it, and encodes
+ * its result or fault (splicing in what the worker encoded already).
+ */
+async function answerBytes(
+  body: Uint8Array,
   dispatch: XmlRpcDispatch,
   context: XmlRpcContext,
   limits: XmlRpcLimits,
   onError: (error: unknown, method: string) => void,
+  offload: Offload | undefined,
 ): Promise<XmlRpcAnswer> {
-  let call;
-  try {
-    call = decodeCall(body, { maxDepth: limits.maxDepth ?? 64 });
-  } catch (e) {
-    if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
-      return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+  const maxDepth = limits.maxDepth ?? 64;
+  let call: XmlRpcCall;
+  if (offload && body.length >= offload.minBytes) {
+    try {
+      call = await offload.decodeCall(body, maxDepth);
+    } catch (e) {
+      if (!(e instanceof OffloadDecodeError)) {
+        return plainAnswer(
+          503,
+          `the hub could not decode this request now: ${(e as Error).message}`,
+        );
+      }
+      if (e.kind === "utf8") return plainAnswer(400, NOT_UTF8);
+      if (e.kind === "xmlrpc") {
+        return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+      }
+      return plainAnswer(400, `not an XML-RPC request: ${e.message}`);
     }
-    return plainAnswer(400, `not an XML-RPC request: ${(e as Error).message}`);
+  } else {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return plainAnswer(400, NOT_UTF8);
+    }
+    try {
+      call = decodeCall(text, { maxDepth });
+    } catch (e) {
+      if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
+        return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+      }
+      return plainAnswer(400, `not an XML-RPC request: ${(e as Error).message}`);
+    }
   }
   try {
     const result = await dispatch(call.method, call.params, context);
+    if (offload && typeof result === "object" && offload.holdsEncoded(result)) {
+      return {
+        status: 200,
+        contentType: XML,
+        body: encodeResponseBytes(result, offload.encodedOf),
+      };
+    }
     return xmlAnswer(encodeResponse(result));
   } catch (e) {
     if (e instanceof SampFault) return xmlAnswer(encodeFault(e.code, e.message));

@@ -1,0 +1,84 @@
+/**
+ * The worker behind `_offload.ts`: decodes a big XML-RPC call off the hub's
+ * main thread and encodes its big parameters once, as UTF-8 `<value>`
+ * elements, so that delivering them to any number of recipients costs the
+ * main thread a copy, not an encoding.
+ *
+ * Messages in: `{ id, bytes, maxDepth, bigChars }` (`bytes` transferred).
+ * Messages out: `{ id, method, params, encoded: [index, bytes][] }` (the
+ * encodings transferred, each big parameter replaced by its stub: the main
+ * thread never holds, clones or collects a million strings), or
+ * `{ id, error: "utf8" | "xmlrpc" | "xml", message }`.
+ *
+ * @module
+ */
+
+import { decodeCall, encodeValueXml, XmlRpcDecodeError } from "../xmlrpc.ts";
+import { type SampMap, type SampValue, setMember } from "../types.ts";
+import { atLeastChars } from "./_offload_size.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Strings longer than this, and lists longer than `LIST_MAX`, stay in the worker. */
+const STRING_MAX = 1024;
+const LIST_MAX = 1024;
+/**
+ * What stands in for a big string: NUL, which no XML-RPC document can carry,
+ * so a stub encoded without its splice fails loudly instead of sending less.
+ */
+const GONE = "\u0000";
+
+/**
+ * The value the hub's main thread holds for a big parameter: its small
+ * members as they are (`samp.mtype`, `samp.name`…), its big strings and
+ * lists replaced by {@linkcode GONE}. Its full encoding travels beside it.
+ */
+function stub(v: SampValue): SampValue {
+  if (typeof v === "string") return v.length > STRING_MAX ? GONE : v;
+  if (Array.isArray(v)) return v.length > LIST_MAX ? [GONE] : v.map(stub);
+  const out: SampMap = {};
+  for (const k of Object.keys(v)) setMember(out, k, stub(v[k]));
+  return out;
+}
+const encoder = new TextEncoder();
+
+interface Request {
+  id: number;
+  bytes: Uint8Array;
+  maxDepth: number;
+  bigChars: number;
+}
+
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<Request>) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = ({ data: { id, bytes, maxDepth, bigChars } }) => {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    scope.postMessage({ id, error: "utf8", message: "not UTF-8" });
+    return;
+  }
+  try {
+    const call = decodeCall(text, { maxDepth });
+    const encoded: [number, Uint8Array][] = [];
+    const params = call.params.map((p, i) => {
+      if (typeof p !== "object" || !atLeastChars(p, bigChars)) return p;
+      encoded.push([i, encoder.encode(encodeValueXml(p))]);
+      return stub(p);
+    });
+    scope.postMessage(
+      { id, method: call.method, params, encoded },
+      encoded.map(([, b]) => b.buffer as ArrayBuffer),
+    );
+  } catch (e) {
+    scope.postMessage({
+      id,
+      error: e instanceof XmlRpcDecodeError ? (e.xmlRpc ? "xmlrpc" : "xml") : "xml",
+      message: (e as Error)?.message ?? String(e),
+    });
+  }
+};
