@@ -106,6 +106,10 @@ export class Scheduler<C extends Recipient> {
   readonly #onActivity?: (activity: HubActivity) => void;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Callbacks started in this turn of the event loop, and those waiting for a later one. */
+  #startedThisTurn = 0;
+  readonly #waiting: (() => void)[] = [];
+  #turnTimer?: ReturnType<typeof setTimeout>;
 
   /**
    * Makes a scheduler with nothing queued.
@@ -164,16 +168,22 @@ export class Scheduler<C extends Recipient> {
   ): void {
     const start = () => {
       const delivery = client.delivery;
-      if (!client.registered || !delivery) return;
-      client.active++;
+      if (!client.registered || !delivery) {
+        client.active--;
+        return;
+      }
       this.#track(send(delivery)).catch(failed).finally(() => {
         client.active--;
         const next = client.backlog.shift();
-        if (next) next();
+        if (next) {
+          client.active++;
+          this.#start(next);
+        }
       });
     };
     if (client.active < this.#maxActive) {
-      start();
+      client.active++;
+      this.#start(start);
     } else if (client.backlog.length < this.#maxBacklog) {
       client.backlog.push(start);
     } else {
@@ -354,15 +364,74 @@ export class Scheduler<C extends Recipient> {
     });
   }
 
+  /**
+   * Stops the turn timer; callbacks still waiting for a turn are dropped
+   * (the core closes it after every client is gone).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from "./_scheduler.ts";
+   * const scheduler = new Scheduler({
+   *   hubId: "hub", maxCallbacksPerClient: 8, maxQueuedCallbacks: 100, eventQueueLimit: 100,
+   *   clients: () => [], eventFailed: () => {},
+   * });
+   * scheduler.close();
+   * ```
+   */
+  close(): void {
+    clearTimeout(this.#turnTimer);
+    this.#turnTimer = undefined;
+    this.#waiting.length = 0;
+  }
+
   #sendEvent(client: C, subject: string, msg: Message): void {
-    const delivery = client.delivery;
-    if (!client.registered || !delivery) return;
-    this.#track(
-      delivery.notification(this.#hubId, msg).catch((e) => this.#eventFailed(client, e)),
-    ).finally(() => {
-      client.eventsBusy.delete(subject);
-      if (client.registered && client.delivery) this.drainEvents(client);
+    this.#start(() => {
+      const delivery = client.delivery;
+      if (!client.registered || !delivery) {
+        client.eventsBusy.delete(subject);
+        return;
+      }
+      this.#track(
+        delivery.notification(this.#hubId, msg).catch((e) => this.#eventFailed(client, e)),
+      ).finally(() => {
+        client.eventsBusy.delete(subject);
+        if (client.registered && client.delivery) this.drainEvents(client);
+      });
     });
+  }
+
+  /**
+   * Starts a callback now, unless many are in flight already (PACE_ABOVE)
+   * and this turn of the event loop has started START_CHUNK: then it waits
+   * for a later turn (a timer), in order. Under that load (a broadcast to
+   * hundreds of clients, a registration storm among them) callbacks are so
+   * started a chunk per turn, and what arrives meanwhile (a ping, a click) is
+   * answered between two chunks instead of after a flood of answers; below
+   * it, nothing waits.
+   */
+  #start(start: () => void): void {
+    if (
+      this.#waiting.length === 0 &&
+      (this.#inFlight < PACE_ABOVE || this.#startedThisTurn < START_CHUNK)
+    ) {
+      if (this.#startedThisTurn++ === 0) this.#nextTurn();
+      start();
+    } else {
+      this.#waiting.push(start);
+      this.#nextTurn();
+    }
+  }
+
+  /** Ends the turn's count at the next turn, and starts a chunk of what waits. */
+  #nextTurn(): void {
+    if (this.#turnTimer !== undefined) return;
+    this.#turnTimer = setTimeout(() => {
+      this.#turnTimer = undefined;
+      const batch = this.#waiting.splice(0, START_CHUNK);
+      this.#startedThisTurn = batch.length;
+      if (batch.length > 0) this.#nextTurn();
+      for (const start of batch) start();
+    }, 0);
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -380,9 +449,14 @@ export class Scheduler<C extends Recipient> {
   #queuedCount(): number {
     let n = 0;
     for (const c of this.#clients()) n += c.events.length + c.backlog.length;
-    return n;
+    return n + this.#waiting.length;
   }
 }
+
+/** Callbacks in flight beyond which they are started a chunk per turn of the event loop. */
+const PACE_ABOVE = 1024;
+/** Callbacks started in one turn at most, when pacing. */
+const START_CHUNK = 32;
 
 /** Hub events to one client in flight at once (each about a different client), as many as other callbacks. */
 const EVENTS_IN_FLIGHT = 8;

@@ -730,6 +730,7 @@ export class HubCore {
     this.#registry.clear();
     this.#hub.registered = false;
     await this.#scheduler.waitIdle(graceMs);
+    this.#scheduler.close();
   }
 
   // ---- routing ----------------------------------------------------------
