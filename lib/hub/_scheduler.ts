@@ -410,16 +410,16 @@ export class Scheduler<C extends Recipient> {
    * it, nothing waits.
    */
   #start(start: () => void): void {
-    if (
-      this.#waiting.length === 0 &&
-      (this.#inFlight < PACE_ABOVE || this.#startedThisTurn < START_CHUNK)
-    ) {
-      if (this.#startedThisTurn++ === 0) this.#nextTurn();
-      start();
-    } else {
-      this.#waiting.push(start);
-      this.#nextTurn();
+    if (this.#waiting.length === 0) {
+      // The common case: no flood, no counting, no timer.
+      if (this.#inFlight < PACE_ABOVE) return start();
+      if (this.#startedThisTurn < START_CHUNK) {
+        if (this.#startedThisTurn++ === 0) this.#nextTurn();
+        return start();
+      }
     }
+    this.#waiting.push(start);
+    this.#nextTurn();
   }
 
   /** Ends the turn's count at the next turn, and starts a chunk of what waits. */

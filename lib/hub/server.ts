@@ -528,6 +528,8 @@ function hostForUrl(addr: string): string {
 /** Logs one hub activity; every client-supplied part goes through displayText. */
 function logActivity(log: Logger, a: HubActivity): void {
   const t = (text: string) => displayText(text);
+  // One of these per message: its line is built only when it will be written.
+  if ((a.kind === "send" || a.kind === "reply") && log.level !== "DEBUG") return;
   switch (a.kind) {
     case "register":
       return log.info(`register ${t(a.client.id)} (${a.client.profile} profile)`);
