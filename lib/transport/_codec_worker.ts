@@ -74,6 +74,9 @@ scope.onmessage = ({ data: { id, bytes, maxDepth, bigChars } }) => {
       { id, method: call.method, params, encoded },
       encoded.map(([, b]) => b.buffer as ArrayBuffer),
     );
+    // The decoded call is garbage now: where the hub may collect (samp_hub
+    // runs with --expose-gc), give its hundreds of MB back before the next.
+    (globalThis as { gc?: () => void }).gc?.();
   } catch (e) {
     scope.postMessage({
       id,
