@@ -15,3 +15,39 @@ export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8A
   }
   return out;
 }
+
+/** Bodies up to this size are copied behind their head and written with it in one go. */
+const COPY_MAX = 256 * 1024;
+
+/**
+ * An HTTP message as the buffers to write, in order: the head (ASCII text)
+ * with a small body copied behind it in one buffer, or, for a big body (a
+ * message encoded once for all its recipients), the head alone and then the
+ * body's pieces as they are, not copied.
+ */
+export function frameMessage(head: string, pieces: readonly Uint8Array[]): Uint8Array[] {
+  const length = piecesLength(pieces);
+  const whole = length <= COPY_MAX;
+  const first = new Uint8Array(head.length + (whole ? length : 0));
+  // The head is ASCII: one byte per character.
+  for (let i = 0; i < head.length; i++) first[i] = head.charCodeAt(i);
+  if (!whole) return [first, ...pieces];
+  let at = head.length;
+  for (const p of pieces) {
+    first.set(p, at);
+    at += p.length;
+  }
+  return [first];
+}
+
+/** The total length of byte pieces. */
+export function piecesLength(pieces: readonly Uint8Array[]): number {
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  return length;
+}
+
+/** Writes all of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { concatBytes } from "./_bytes.ts";
+import { concatBytes, frameMessage, piecesLength, writeAll } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
 import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 import {
@@ -423,22 +423,10 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
     const { hostname, port, origin, head: headStart } = target(url);
     const pieces = typeof body === "string" ? [encoder.encode(body)] : body;
-    let length = 0;
-    for (const p of pieces) length += p.length;
-    const head = `${headStart}${length}\r\n\r\n`;
-    // Head and body in one write; a big body (a message encoded once for all
-    // its recipients) goes after the head piece by piece, not copied.
-    const whole = length <= COPY_MAX;
-    // The head is ASCII: one byte per character.
-    const request = new Uint8Array(head.length + (whole ? length : 0));
-    for (let i = 0; i < head.length; i++) request[i] = head.charCodeAt(i);
-    if (whole) {
-      let at = head.length;
-      for (const p of pieces) {
-        request.set(p, at);
-        at += p.length;
-      }
-    }
+    const [request, ...rest] = frameMessage(
+      `${headStart}${piecesLength(pieces)}\r\n\r\n`,
+      pieces,
+    );
     const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();
     const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;
@@ -508,7 +496,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           } else {
             await writeAll(c.tcp, request);
           }
-          if (!whole) { for (const p of pieces) await writeAll(c.tcp, p); }
+          for (const p of rest) await writeAll(c.tcp, p);
         } catch (e) {
           destroy(c);
           current = undefined;
@@ -591,14 +579,6 @@ function isConnectionLoss(e: unknown): boolean {
     e instanceof Deno.errors.BrokenPipe ||
     e instanceof Deno.errors.UnexpectedEof ||
     e instanceof Deno.errors.NotConnected;
-}
-
-/** Bodies up to this size are copied behind the head and written with it in one go. */
-const COPY_MAX = 256 * 1024;
-
-async function writeAll(tcp: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await tcp.write(bytes.subarray(off));
 }
 
 /** Reads more bytes into the buffer, growing it to at most `limit` bytes. */

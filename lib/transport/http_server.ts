@@ -39,7 +39,7 @@
  */
 
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concatBytes, frameMessage, piecesLength, writeAll } from "./_bytes.ts";
 import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 
 /**
@@ -476,7 +476,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
           }
         } catch (e) {
           if (!(e instanceof BadRequest) || c.eof) return;
-          await writeAll(c, simpleAnswer(e.status, `${e.message}\n`)).catch(() => {});
+          await writeAll(c.tcp, simpleAnswer(e.status, `${e.message}\n`)).catch(() => {});
           return;
         }
         if (!keepAlive || c.eof || shuttingDown) return;
@@ -653,28 +653,15 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         : body instanceof Uint8Array
         ? [body]
         : body;
-      let length = 0;
-      for (const p of pieces) length += p.length;
       let text = `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
         REASONS[answer.status] ?? "Status"
-      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${length}\r\n`;
+      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${piecesLength(pieces)}\r\n`;
       if (!keepAlive) text += "connection: close\r\n";
       else if (r.minor === 0) text += "connection: keep-alive\r\n";
       text += "\r\n";
-      // A small answer goes with its head in one write; a big one (metadata
-      // encoded once for all who ask) piece by piece after it, not copied.
-      const whole = length <= COPY_MAX;
-      const all = new Uint8Array(text.length + (whole ? length : 0));
-      let at = encoder.encodeInto(text, all).written;
-      if (whole) {
-        for (const p of pieces) {
-          all.set(p, at);
-          at += p.length;
-        }
-      }
       try {
-        await writeFully(c.tcp, all);
-        if (!whole) { for (const p of pieces) await writeFully(c.tcp, p); }
+        // A big answer (metadata encoded once for all who ask) is not copied.
+        for (const buffer of frameMessage(text, pieces)) await writeAll(c.tcp, buffer);
       } catch {
         return false; // the client is gone: its answer has nowhere to go
       }
@@ -735,23 +722,23 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         const all = new Uint8Array(headBytes.length + bytes.length);
         all.set(headBytes);
         all.set(bytes, headBytes.length);
-        await writeAll(c, all);
+        await writeAll(c.tcp, all);
         return true;
       }
-      await writeAll(c, headBytes);
+      await writeAll(c.tcp, headBytes);
       const reader = response.body!.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
           if (value.length === 0) continue;
-          await writeAll(c, chunked ? chunk(value) : value);
+          await writeAll(c.tcp, chunked ? chunk(value) : value);
         }
       } catch {
         await reader.cancel().catch(() => {});
         return false;
       }
-      if (chunked) await writeAll(c, encoder.encode("0\r\n\r\n"));
+      if (chunked) await writeAll(c.tcp, encoder.encode("0\r\n\r\n"));
       return true;
     } catch {
       // The client is gone: its answer has nowhere to go.
@@ -798,7 +785,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
 
   function continueIfExpected(c: Conn, fields: [string, string][], minor: number): void {
     if (minor >= 1 && tokens(field(fields, "expect")).includes("100-continue")) {
-      writeAll(c, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n")).catch(() => {});
+      writeAll(c.tcp, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n")).catch(() => {});
     }
   }
 
@@ -806,7 +793,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
   async function withTimeout<T>(c: Conn, read: () => Promise<T>): Promise<T> {
     const cancel = deadlines.add(requestTimeoutMs, () => {
       const answer = simpleAnswer(408, "the request body did not arrive in time\n");
-      writeAll(c, answer).catch(() => {}).finally(() => destroy(c));
+      writeAll(c.tcp, answer).catch(() => {}).finally(() => destroy(c));
     });
     try {
       return await read();
@@ -929,14 +916,6 @@ interface Head {
 }
 
 /** Parses a request head (its lines, LF or CRLF); throws {@linkcode BadRequest}. */
-/** Answers up to this size are copied behind their head and written in one go. */
-const COPY_MAX = 256 * 1024;
-
-/** Writes all of `bytes`. */
-async function writeFully(tcp: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await tcp.write(bytes.subarray(at));
-}
-
 function parseHead(text: string): Head {
   const lines = text.split("\n");
   const requestLine = withoutCr(lines[0]);
@@ -1061,9 +1040,4 @@ function makeRoom(c: Conn, limit: number): void {
   const grown = new Uint8Array(Math.max(c.buf.length + 1, Math.min(limit, c.buf.length * 2)));
   grown.set(c.buf.subarray(0, c.end));
   c.buf = grown;
-}
-
-async function writeAll(c: Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await c.tcp.write(bytes.subarray(off));
 }
