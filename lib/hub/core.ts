@@ -41,16 +41,8 @@ import { type PendingCall, PendingCalls, type SyncWaiter } from "./_pending.ts";
 import { type ClientRecord, Registry } from "./_registry.ts";
 import { Scheduler } from "./_scheduler.ts";
 
-export {
-  type ClientInfo,
-  type Delivery,
-  DeliveryError,
-  errorResponse,
-  type HubActivity,
-  type HubCoreOptions,
-  type HubStats,
-  type MessagePolicy,
-} from "./core_types.ts";
+// The boundary types live in core_types.ts; importers may take them from here.
+export * from "./core_types.ts";
 
 /**
  * The hub core. One instance is one hub; profiles call it with the caller's
