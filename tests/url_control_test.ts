@@ -310,3 +310,29 @@ Deno.test("isPublicAddress: loopback, private, link-local and embedded forms are
     assert.equal(isPublicAddress(a), true, a);
   }
 });
+
+Deno.test("URL control: a desktop tool's metadata and its callAndWait reply, read by a page, make their URLs fetchable", () =>
+  withWebHub(async (hub, web, dir) => {
+    const tool = await TestClient.register(hub.url, hub.secret);
+    try {
+      await tool.hub("declareMetadata", {
+        "samp.name": "tool",
+        "samp.icon.url": `file://${dir}/table.vot`,
+      });
+      tool.onCall = () => ({
+        "samp.status": "samp.ok",
+        "samp.result": { url: `file://${dir}/secret.txt` },
+      });
+      await tool.hub("declareSubscriptions", { "table.load.votable": {} });
+      const page = await openPage(web, "reader", false);
+      refused(await page.fetch(`file://${dir}/secret.txt`), "before the reply");
+      await page.call("getMetadata", tool.id);
+      const icon = await page.fetch(`file://${dir}/table.vot`);
+      assert.equal(icon.status, 200, icon.body);
+      await page.call("callAndWait", tool.id, loadMessage(`http://a.example/t.vot`), "10");
+      const replied = await page.fetch(`file://${dir}/secret.txt`);
+      assert.equal(replied.status, 200, "a URL the tool answered with");
+    } finally {
+      await tool.close();
+    }
+  }));

@@ -25,6 +25,12 @@ import type { HubCore } from "./core.ts";
 export interface HubApiMethod {
   /** Names of the parameters after `private-key`, as the standard gives them. */
   readonly params: readonly string[];
+  /**
+   * For a method whose result carries another client's words (its metadata,
+   * its reply), the index in `args` of that client's id; profiles that care
+   * who said what (the Web Profile's URL control) read it.
+   */
+  readonly resultFrom?: number;
   /** Runs the method for the client with `key` (already checked by the profile). */
   run(
     core: HubCore,
@@ -58,7 +64,7 @@ export const HUB_API: Readonly<Record<string, HubApiMethod>> = Object.freeze({
     core.declareMetadata(key, metadata);
     return "";
   }),
-  getMetadata: method(["client-id"], (core, key, [id]) => core.getMetadata(key, id)),
+  getMetadata: method(["client-id"], (core, key, [id]) => core.getMetadata(key, id), 0),
   declareSubscriptions: method(["subscriptions"], (core, key, [subscriptions]) => {
     core.declareSubscriptions(key, subscriptions);
     return "";
@@ -86,6 +92,7 @@ export const HUB_API: Readonly<Record<string, HubApiMethod>> = Object.freeze({
     ["recipient-id", "message", "timeout"],
     (core, key, [to, message, timeout], signal) =>
       core.callAndWait(key, to, message, sampInt(timeout, "timeout"), signal),
+    0,
   ),
   reply: method(["msg-id", "response"], (core, key, [msgId, response]) => {
     core.reply(key, msgId, response);
@@ -144,8 +151,12 @@ export function arityFault(method: string, names: readonly string[], got: number
   );
 }
 
-function method(params: string[], run: HubApiMethod["run"]): HubApiMethod {
-  return { params: Object.freeze(params), run };
+function method(
+  params: string[],
+  run: HubApiMethod["run"],
+  resultFrom?: number,
+): HubApiMethod {
+  return { params: Object.freeze(params), run, resultFrom };
 }
 
 /** Resolves after the event loop has had one turn (I/O written, timers run). */

@@ -317,10 +317,11 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     urls?.noteSupplied(self, args);
     const result = api!.run(core, key, args, ctx.signal);
     // What comes back from another client is delivered from it (URL control).
-    if (name !== "getMetadata" && name !== "callAndWait") return result;
+    const from = api!.resultFrom;
+    if (from === undefined) return result;
     return result instanceof Promise
-      ? result.then((r) => delivered(self, args[0], r))
-      : delivered(self, args[0], result);
+      ? result.then((r) => delivered(self, args[from], r))
+      : delivered(self, args[from], result);
   };
 
   return {
