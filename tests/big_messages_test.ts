@@ -71,6 +71,12 @@ Deno.test("the worker decodes a big call into a stand-in and its encoding; a sta
     assert.ok(offload.holdsEncoded({ "samp.params": { wrapped: stub } }));
     // Encoded without its splice, the stand-in fails instead of sending less.
     assert.throws(() => encodeCall("samp.client.receiveNotification", ["k", "c1", stub]));
+    // A huge string as a whole parameter never comes back to the main thread.
+    const huge = await offload.decodeCall(
+      utf8.encode(encodeCall("samp.hub.ping", ["x".repeat(300_000), "k:2"])),
+      64,
+    );
+    assert.deepEqual(huge.params, ["(a string of 300000 characters)", "k:2"]);
     // Small parameters are left whole, with no encoding.
     assert.equal(offload.encodedOf(call.params as never), undefined);
     // Refusals come back typed, as the main thread's decoder would give them.
