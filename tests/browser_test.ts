@@ -64,6 +64,18 @@ function start() {
   connector.runWithConnection(function () {}, function (err) { state.error = String(err); });
 }
 function nameOf(id) { return tracker.getName(id); }
+// sampjs's start-up is a chain of requests that run after onreg: the tracker
+// asks for every other client's metadata and subscriptions, and the page
+// declares its subscriptions once callbacks are allowed. Each reads the
+// private key when it is sent, so unregistering before the chain ends makes
+// sampjs throw "Not legal SAMP object type: undefined" (its own race, not the
+// hub's). Tests wait for this before they unregister.
+function startupDone() {
+  var ids = Object.keys(tracker.ids || {});
+  return ids.length > 0 && ids.every(function (id) {
+    return tracker.metas[id] !== undefined && tracker.subs[id] !== undefined;
+  });
+}
 function callClient(id, tag, mtype, params) {
   tracker.replyHandler[tag] = function (responderId, msgTag, response) {
     state.replies.push({ responderId: responderId, msgTag: msgTag, response: response });
@@ -260,6 +272,7 @@ await browserTest(
     assert.deepEqual(pointed, [{ senderId: pageId, params: { ra: "83.63", dec: "22.01" } }]);
 
     // The page unregisters; the hub and the desktop client see it go.
+    await tab.until("startupDone()", "sampjs's start-up requests");
     await tab.eval("connector.unregister()");
     await waitFor(() => !hub.client(pageId), 5000, "the page to unregister");
     await waitFor(() => !desktop.clients.get(pageId), 5000, "the desktop to see it go");
@@ -425,6 +438,14 @@ await browserTest(
         assert.equal(p.responseHeaders["access-control-allow-private-network"], "true");
       }
     }
+    // Let sampjs finish its start-up before unregistering (see startupDone).
+    const pageId = await tab.eval<string>("state.selfId");
+    await waitFor(
+      () => hub.client(pageId)?.subscriptions["table.load.votable"],
+      5000,
+      "the page's subscriptions",
+    );
+    await tab.until("startupDone()", "sampjs's start-up requests");
     await tab.eval("connector.unregister()");
     await waitFor(() => webClients(hub).length === 0, 5000, "the page to unregister");
     assert.deepEqual(tab.errors, []);
