@@ -193,16 +193,10 @@ export function scanPlainXml(text: string): (number | string)[] | null {
   // Big or deep documents go to saxes, which streams: a hostile one stops at
   // the first error instead of being listed whole first.
   if (text.length > PLAIN_MAX_LENGTH) return null;
-  if (UNUSUAL.test(text) || text.includes("]]>")) return null;
+  if (!inPlainCharacters(text)) return null;
   const n = text.length;
-  let i = 0;
-  if (text.startsWith("<?")) {
-    DECLARATION.lastIndex = 0;
-    if (!DECLARATION.test(text)) return null;
-    i = DECLARATION.lastIndex;
-  } else {
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
-  }
+  let i = plainPrologEnd(text);
+  if (i < 0) return null;
   const events: (number | string)[] = [];
   const open: string[] = [];
   let rootDone = false;
@@ -259,6 +253,45 @@ export function scanPlainXml(text: string): (number | string)[] | null {
   return rootDone ? events : null;
 }
 
+/**
+ * Whether every character of `text` is in the plain subset of
+ * {@linkcode scanPlainXml} (tab, LF, printable ASCII, U+00A0 to U+FFFD
+ * outside the surrogates, no BOM) and `]]>` does not occur.
+ *
+ * @example
+ * ```ts
+ * import { inPlainCharacters } from "./_sax.ts";
+ * inPlainCharacters("<a>x</a>"); // true
+ * inPlainCharacters("<a>x\r\n</a>"); // false: CR is for saxes
+ * ```
+ */
+export function inPlainCharacters(text: string): boolean {
+  return !UNUSUAL.test(text) && !text.includes("]]>");
+}
+
+/**
+ * Where the root element may start in a plain-subset document: after a
+ * version 1.0 declaration (whitespace after it is then text outside the
+ * root), or after leading whitespace when there is no declaration; -1 when
+ * the document starts with any other `<?`.
+ *
+ * @example
+ * ```ts
+ * import { plainPrologEnd } from "./_sax.ts";
+ * plainPrologEnd('<?xml version="1.0"?><a/>'); // 21
+ * plainPrologEnd("  <a/>"); // 2
+ * ```
+ */
+export function plainPrologEnd(text: string): number {
+  if (text.startsWith("<?")) {
+    DECLARATION.lastIndex = 0;
+    return DECLARATION.test(text) ? DECLARATION.lastIndex : -1;
+  }
+  let i = 0;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
 /** Longest document the scanner reads (characters): SAMP messages are a few KiB. */
 const PLAIN_MAX_LENGTH = 1 << 20;
 /** Deepest element nesting the scanner reads (a SAMP map in a list in a map is 10). */
@@ -286,8 +319,18 @@ function isNameChar(c: number): boolean {
   return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d;
 }
 
-/** Text with its references replaced, or null for any other use of `&`. */
-function decodeReferences(t: string): string | null {
+/**
+ * Text with its references (the five predefined entities and character
+ * references to XML characters) replaced, or null for any other use of `&`.
+ *
+ * @example
+ * ```ts
+ * import { decodeReferences } from "./_sax.ts";
+ * decodeReferences("a &amp; b &#x41;"); // "a & b A"
+ * decodeReferences("a & b"); // null
+ * ```
+ */
+export function decodeReferences(t: string): string | null {
   let out = "";
   let from = 0;
   for (let amp = t.indexOf("&"); amp >= 0; amp = t.indexOf("&", from)) {

@@ -22,6 +22,7 @@
  */
 
 import { parseXml, type SaxHandler } from "./_sax.ts";
+import { readPlainCall } from "./_xmlrpc_plain.ts";
 import type { SampList, SampMap, SampValue } from "./types.ts";
 import { setMember } from "./types.ts";
 
@@ -414,11 +415,16 @@ class Decoder implements SaxHandler {
   }
 }
 
-function runDecoder(xml: string, root: string, options?: DecodeOptions): Decoder {
+function maxDepthOf(options?: DecodeOptions): number {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 0) {
     throw new RangeError(`maxDepth must be a non-negative integer, got ${maxDepth}`);
   }
+  return maxDepth;
+}
+
+function runDecoder(xml: string, root: string, options?: DecodeOptions): Decoder {
+  const maxDepth = maxDepthOf(options);
   const decoder = new Decoder(root, maxDepth);
   try {
     parseXml(xml, decoder);
@@ -454,6 +460,29 @@ function runDecoder(xml: string, root: string, options?: DecodeOptions): Decoder
  * @throws {XmlRpcDecodeError} If the input is not an acceptable XML-RPC call.
  */
 export function decodeCall(xml: string, options?: DecodeOptions): XmlRpcCall {
+  // Calls written the way peers write them are read directly; anything else
+  // (and every error) goes through the XML parser's events.
+  const plain = readPlainCall(xml, maxDepthOf(options));
+  if (plain !== null) return { method: plain.method, params: plain.params };
+  return decodeCallByEvents(xml, options);
+}
+
+/**
+ * {@linkcode decodeCall} without the direct reader of `_xmlrpc_plain.ts`:
+ * every document goes through the XML parser's events. The reference the
+ * direct reader is tested against, and the way for a caller that has
+ * already tried the direct reader.
+ *
+ * @example
+ * ```ts
+ * import { decodeCallByEvents } from "./xmlrpc.ts";
+ * decodeCallByEvents("<methodCall><methodName>samp.hub.ping</methodName></methodCall>");
+ * // { method: "samp.hub.ping", params: [] }
+ * ```
+ *
+ * @throws {XmlRpcDecodeError} If the input is not an acceptable XML-RPC call.
+ */
+export function decodeCallByEvents(xml: string, options?: DecodeOptions): XmlRpcCall {
   const d = runDecoder(xml, "methodCall", options);
   return { method: d.method, params: d.params };
 }

@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { launchHub } from "../lib/hub/server.ts";
 import { acceptAll } from "../lib/hub/consent.ts";
 import { createOffload, OffloadDecodeError } from "../lib/transport/_offload.ts";
-import { encodeCall, encodeCallBytes, encodeResponse, encodeResponseBytes } from "../lib/xmlrpc.ts";
+import {
+  decodeCall,
+  encodeCall,
+  encodeCallBytes,
+  encodeResponse,
+  encodeResponseBytes,
+} from "../lib/xmlrpc.ts";
 import { encodeValueXml } from "../lib/xmlrpc.ts";
 import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
@@ -98,6 +104,66 @@ Deno.test("the worker decodes a big call into a stand-in and its encoding; a sta
         (e) => e instanceof OffloadDecodeError && e.kind === kind,
         kind,
       );
+    }
+  } finally {
+    offload.close();
+  }
+});
+
+/**
+ * A call laid out the way JSAMP and sampjs write one: indented, strings as
+ * bare `<value>` text, `<` and `&` as character references.
+ */
+function indentedCall(method: string, params: SampValue[]): string {
+  const text = (s: string) => s.replaceAll("&", "&#38;").replaceAll("<", "&#60;");
+  const value = (v: SampValue, pad: string): string => {
+    if (typeof v === "string") return `${pad}<value>${text(v)}</value>`;
+    if (Array.isArray(v)) {
+      return `${pad}<value>\n${pad}  <array>\n${pad}    <data>\n` +
+        v.map((x) => value(x, pad + "      ") + "\n").join("") +
+        `${pad}    </data>\n${pad}  </array>\n${pad}</value>`;
+    }
+    return `${pad}<value>\n${pad}  <struct>\n` +
+      Object.entries(v).map(([k, x]) =>
+        `${pad}    <member>\n${pad}      <name>${text(k)}</name>\n${value(x, pad + "      ")}\n` +
+        `${pad}    </member>\n`
+      ).join("") + `${pad}  </struct>\n${pad}</value>`;
+  };
+  return `<?xml version='1.0' encoding='UTF-8'?>\n<methodCall>\n  <methodName>${method}</methodName>\n` +
+    `  <params>\n` +
+    params.map((p) => `    <param>\n${value(p, "      ")}\n    </param>\n`).join("") +
+    `  </params>\n</methodCall>\n`;
+}
+
+Deno.test("a big call as a peer lays it out is passed on as written when it is plain ASCII, re-encoded otherwise, the same message either way", async () => {
+  const offload = createOffload({ minBytes: 0 });
+  const decode = (xml: string) => offload.decodeCall(utf8.encode(xml), 64);
+  try {
+    const message = rowList("a <b> & c");
+    // Plain ASCII: the encoding is the sender's own <value> element.
+    const xml = indentedCall("samp.hub.notifyAll", ["k:1", message]);
+    const asWritten = (await decode(xml)).params[1] as SampMap;
+    const kept = new TextDecoder().decode(offload.encodedOf(asWritten));
+    assert.ok(kept.startsWith("<value>\n") && xml.includes(kept), "not the sender's bytes");
+    assert.ok(kept.includes("<name>table-id</name>") && kept.includes("a &#60;b> &#38; c"));
+    // Non-ASCII, or outside the plain subset: our own encoding.
+    const accented = rowList("é");
+    const nonAscii = (await decode(indentedCall("samp.hub.notifyAll", ["k:1", accented])))
+      .params[1] as SampMap;
+    assert.equal(new TextDecoder().decode(offload.encodedOf(nonAscii)), encodeValueXml(accented));
+    const withInt = xml.replace("<value>12345</value>", "<value><int>12345</int></value>");
+    const general = (await decode(withInt)).params[1] as SampMap;
+    assert.equal(new TextDecoder().decode(offload.encodedOf(general)), encodeValueXml(message));
+    // Delivered, each decodes to the message the sender meant.
+    for (const [stub, sent] of [[asWritten, message], [nonAscii, accented], [general, message]]) {
+      const delivered = join(
+        encodeCallBytes(
+          "samp.client.receiveNotification",
+          ["k", "c1", stub],
+          (v) => offload.encodedOf(v),
+        ),
+      );
+      assert.deepEqual(decodeCall(delivered).params[2], sent);
     }
   } finally {
     offload.close();

@@ -43,7 +43,14 @@ import { webMTypePolicy } from "../lib/hub/web_restrictions.ts";
 import { createLogger } from "../lib/log.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
-import { decodeCall, decodeResponse, encodeCall, XmlRpcDecodeError } from "../lib/xmlrpc.ts";
+import {
+  decodeCall,
+  decodeCallByEvents,
+  decodeResponse,
+  encodeCall,
+  XmlRpcDecodeError,
+} from "../lib/xmlrpc.ts";
+import { readPlainCall } from "../lib/_xmlrpc_plain.ts";
 import { parseXml, parseXmlWithSaxes, scanPlainXml } from "../lib/_sax.ts";
 
 const TOTAL = Number(Deno.env.get("FUZZ_CASES") ?? 10_000);
@@ -626,6 +633,40 @@ Deno.test("fuzz: on every generated or mutated document the plain-XML scanner an
   );
   // About one case in seven is plain: enough to hold the scanner to saxes.
   assert.ok(scanned > runs / 20, `only ${scanned} of ${runs} documents took the scanner's path`);
+});
+
+Deno.test("fuzz: on every generated or mutated document the direct call reader and the general decoder give the same", () => {
+  const runs = Math.max(1000, Math.round(TOTAL / 2));
+  let read = 0;
+  fc.assert(
+    fc.property(fuzzCase(), (c) => {
+      let text: string;
+      try {
+        text = decoder.decode(render(c, CODEC_VALUES));
+      } catch {
+        return;
+      }
+      const plain = readPlainCall(text, 64);
+      if (plain === null) return;
+      read++;
+      const where = `on ${JSON.stringify(text.slice(0, 300))}`;
+      assert.deepEqual(
+        { method: plain.method, params: plain.params },
+        decodeCallByEvents(text),
+        where,
+      );
+      // Each parameter as the sender wrote it decodes, alone, to the same value.
+      plain.params.forEach((p, i) => {
+        const span = text.slice(plain.spans[2 * i], plain.spans[2 * i + 1]);
+        const alone = decodeCallByEvents(
+          `<methodCall><methodName>m</methodName><params><param>${span}</param></params></methodCall>`,
+        );
+        assert.deepEqual(alone.params[0], p, where);
+      });
+    }),
+    { numRuns: runs, seed: SEED },
+  );
+  assert.ok(read > runs / 20, `only ${read} of ${runs} documents took the direct reader's path`);
 });
 
 Deno.test(`fuzz: ${DIRECT_CASES} cases against both profiles' handlers in process: a methodResponse or a 4xx, never a 5xx, a hang or a leak`, async () => {

@@ -2,7 +2,9 @@
  * The worker behind `_offload.ts`: decodes a big XML-RPC call off the hub's
  * main thread and encodes its big parameters once, as UTF-8 `<value>`
  * elements, so that delivering them to any number of recipients costs the
- * main thread a copy, not an encoding.
+ * main thread a copy, not an encoding. A plain ASCII call (what peers send)
+ * is read directly and its big parameters are kept as the sender wrote them,
+ * which costs a copy instead of an encoding.
  *
  * Messages in: `{ id, bytes, maxDepth, bigChars }` (`bytes` transferred).
  * Messages out: `{ id, method, params, encoded: [index, bytes][] }` (the
@@ -13,9 +15,10 @@
  * @module
  */
 
-import { decodeCall, encodeValueXml, XmlRpcDecodeError } from "../xmlrpc.ts";
+import { decodeCallByEvents, encodeValueXml, XmlRpcDecodeError } from "../xmlrpc.ts";
 import { type SampMap, type SampValue, setMember } from "../types.ts";
 import { atLeastChars } from "./_offload_size.ts";
+import { readPlainCall } from "../_xmlrpc_plain.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -63,7 +66,13 @@ scope.onmessage = ({ data: { id, bytes, maxDepth, bigChars } }) => {
     return;
   }
   try {
-    const call = decodeCall(text, { maxDepth });
+    // A call in the plain subset is read directly, and where it is all ASCII
+    // (one byte per character) a big parameter's <value> element is passed
+    // on as the sender wrote it: the reader has checked every byte of it, so
+    // it says exactly what the decoded value says.
+    const plain = readPlainCall(text, maxDepth);
+    const call = plain ?? decodeCallByEvents(text, { maxDepth });
+    const asWritten = plain !== null && text.length === bytes.length ? plain.spans : null;
     const encoded: [number, Uint8Array][] = [];
     const params = call.params.map((p, i) => {
       // A huge string as a whole parameter (a key, an id, a tag) is never
@@ -72,7 +81,12 @@ scope.onmessage = ({ data: { id, bytes, maxDepth, bigChars } }) => {
         return p.length < bigChars ? p : `(a string of ${p.length} characters)`;
       }
       if (!atLeastChars(p, bigChars)) return p;
-      encoded.push([i, encoder.encode(encodeValueXml(p))]);
+      encoded.push([
+        i,
+        asWritten !== null
+          ? bytes.slice(asWritten[2 * i], asWritten[2 * i + 1])
+          : encoder.encode(encodeValueXml(p)),
+      ]);
       return stub(p);
     });
     scope.postMessage(
