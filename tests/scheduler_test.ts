@@ -1,6 +1,7 @@
-// The delivery scheduler under load: past 1,024 callbacks in flight it
-// starts them a chunk per turn of the event loop, so others get a turn, and
-// still starts every one, once, in order.
+// The delivery scheduler under load: at most 64 callbacks started in the
+// last 100 ms are in flight at once; the others wait and start, once each
+// and in order, as those finish. Callbacks that take longer (a client that
+// hangs) stop counting, so they never hold up deliveries to anyone else.
 
 import assert from "node:assert/strict";
 import { type Recipient, Scheduler } from "../lib/hub/_scheduler.ts";
@@ -19,7 +20,8 @@ function recipient(id: string, delivery: Delivery): Recipient {
   };
 }
 
-Deno.test("past 1,024 callbacks in flight, more start a chunk per turn: all once, in order, with turns between", async () => {
+/** A delivery whose notifications finish only when the test says so. */
+function heldDelivery(): { delivery: Delivery; started: string[]; finish: (() => void)[] } {
   const started: string[] = [];
   const finish: (() => void)[] = [];
   const delivery: Delivery = {
@@ -30,9 +32,11 @@ Deno.test("past 1,024 callbacks in flight, more start a chunk per turn: all once
     call: () => Promise.resolve(),
     response: () => Promise.resolve(),
   };
-  // 2,000 recipients, one callback each: as a broadcast to 2,000 clients.
-  const clients = Array.from({ length: 2000 }, (_, i) => recipient(`c${i}`, delivery));
-  const scheduler = new Scheduler({
+  return { delivery, started, finish };
+}
+
+function schedulerFor(clients: Recipient[]): Scheduler<Recipient> {
+  return new Scheduler({
     hubId: "hub",
     maxCallbacksPerClient: 8,
     maxQueuedCallbacks: 100,
@@ -40,29 +44,82 @@ Deno.test("past 1,024 callbacks in flight, more start a chunk per turn: all once
     clients: () => clients,
     eventFailed: () => {},
   });
+}
+
+function broadcast(scheduler: Scheduler<Recipient>, clients: Recipient[], tag: string): void {
+  for (const [i, c] of clients.entries()) {
+    scheduler.deliver(
+      c,
+      (d) => d.notification("s", { "samp.mtype": `${tag}.${i}`, "samp.params": {} }),
+      (e) => assert.fail(String(e)),
+    );
+  }
+}
+
+Deno.test("a broadcast to 2,000 clients keeps 64 callbacks in flight: the rest start as those finish, all once, in order", async () => {
+  const { delivery, started, finish } = heldDelivery();
+  const clients = Array.from({ length: 2000 }, (_, i) => recipient(`c${i}`, delivery));
+  const scheduler = schedulerFor(clients);
   try {
-    for (const [i, c] of clients.entries()) {
-      scheduler.deliver(
-        c,
-        (d) => d.notification("s", { "samp.mtype": `m.${i}`, "samp.params": {} }),
-        (e) => assert.fail(String(e)),
-      );
+    broadcast(scheduler, clients, "m");
+    assert.equal(started.length, 64, "the window's worth starts at once");
+    assert.equal(scheduler.inFlight, 64);
+    // Each one that finishes lets one more start, in order.
+    let finished = 0;
+    while (finished < finish.length && finished < 5000) {
+      finish[finished++]();
+      await Promise.resolve();
+      await Promise.resolve();
+      assert.ok(scheduler.inFlight <= 64, `${scheduler.inFlight} in flight`);
     }
-    // The first 1,024 go at once, then one chunk; the rest wait for later turns.
-    const atOnce = started.length;
-    assert.ok(atOnce >= 1024 && atOnce < 2000, `${atOnce} started at once`);
-    let turns = 0;
-    while (started.length < 2000 && turns < 1000) {
-      await new Promise((r) => setTimeout(r, 0));
-      turns++;
-    }
-    assert.equal(started.length, 2000, "every callback started");
-    assert.ok(turns > 1, `the rest came over ${turns} turns`);
-    assert.deepEqual(started, clients.map((_, i) => `m.${i}`), "in order, each once");
-    for (const f of finish) f();
     await scheduler.waitIdle(5000);
+    assert.equal(started.length, 2000, "every callback started");
+    assert.deepEqual(started, clients.map((_, i) => `m.${i}`), "in order, each once");
     assert.equal(scheduler.inFlight, 0);
   } finally {
+    scheduler.close();
+  }
+});
+
+Deno.test("callbacks to clients that hang stop counting after 100 ms: deliveries to the others go on at full pace", async () => {
+  const hung = heldDelivery(); // never answers until the end of the test
+  const hungClients = Array.from({ length: 16 }, (_, i) => recipient(`h${i}`, hung.delivery));
+  const quick: string[] = [];
+  const quickDelivery: Delivery = {
+    notification: (_sender, message) => {
+      quick.push(message["samp.mtype"]);
+      return new Promise<void>((resolve) => setTimeout(resolve, 1));
+    },
+    call: () => Promise.resolve(),
+    response: () => Promise.resolve(),
+  };
+  const quickClients = Array.from({ length: 100 }, (_, i) => recipient(`q${i}`, quickDelivery));
+  const scheduler = schedulerFor([...hungClients, ...quickClients]);
+  try {
+    // Sixteen hung clients take eight callbacks each: 128, twice the window.
+    for (let round = 0; round < 8; round++) broadcast(scheduler, hungClients, `h${round}`);
+    assert.equal(hung.started.length, 64);
+    // Once they are 100 ms old they no longer count: the rest of theirs
+    // start, and so does a broadcast to the others, without waiting for them.
+    const aged = performance.now() + 2000;
+    while (hung.started.length < 128 && performance.now() < aged) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(hung.started.length, 128);
+    const t0 = performance.now();
+    for (let round = 0; round < 20; round++) broadcast(scheduler, quickClients, `q${round}`);
+    const deadline = t0 + 5000;
+    while (quick.length < 2000 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(quick.length, 2000, "every delivery to the quick clients started");
+    // 2,000 one-millisecond callbacks, 64 at a time: well under the 100 ms
+    // per window's worth they would take if the hung ones still counted.
+    const ms = performance.now() - t0;
+    assert.ok(ms < (2000 / 64) * 100, `took ${ms.toFixed(0)} ms`);
+  } finally {
+    for (const f of hung.finish) f();
+    await scheduler.waitIdle(5000);
     scheduler.close();
   }
 });

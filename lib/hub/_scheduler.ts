@@ -2,9 +2,10 @@
  * The hub core's delivery scheduler: when each callback leaves for its
  * client. Each client has a few slots (`maxCallbacksPerClient`) with a FIFO
  * backlog behind them, and its own queue of hub events, sent in order per
- * subject client and bounded by the event queue limit. It also counts the
- * deliveries in flight, so that shutting down can wait for them. Private to
- * the hub core.
+ * subject client and bounded by the event queue limit. Across all clients,
+ * at most a window of recently started callbacks is in flight, so that a
+ * flood never buries a ping. It also counts the deliveries in flight, so
+ * that shutting down can wait for them. Private to the hub core.
  *
  * @module
  */
@@ -106,10 +107,15 @@ export class Scheduler<C extends Recipient> {
   readonly #onActivity?: (activity: HubActivity) => void;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
-  /** Callbacks started in this turn of the event loop, and those waiting for a later one. */
-  #startedThisTurn = 0;
+  /** Callbacks waiting for room in the window, oldest at #waitingHead. */
   readonly #waiting: (() => void)[] = [];
-  #turnTimer?: ReturnType<typeof setTimeout>;
+  #waitingHead = 0;
+  /** Callbacks in flight that started less than AGE_MS ago (as far as known). */
+  #young = 0;
+  /** When each callback in flight started, oldest at #startsHead (those that may still count). */
+  readonly #starts: { at: number; young: boolean }[] = [];
+  #startsHead = 0;
+  #ageTimer?: ReturnType<typeof setTimeout>;
 
   /**
    * Makes a scheduler with nothing queued.
@@ -379,9 +385,10 @@ export class Scheduler<C extends Recipient> {
    * ```
    */
   close(): void {
-    clearTimeout(this.#turnTimer);
-    this.#turnTimer = undefined;
+    clearTimeout(this.#ageTimer);
+    this.#ageTimer = undefined;
     this.#waiting.length = 0;
+    this.#waitingHead = 0;
   }
 
   #sendEvent(client: C, subject: string, msg: Message): void {
@@ -401,43 +408,90 @@ export class Scheduler<C extends Recipient> {
   }
 
   /**
-   * Starts a callback now, unless many are in flight already (PACE_ABOVE)
-   * and this turn of the event loop has started START_CHUNK: then it waits
-   * for a later turn (a timer), in order. Under that load (a broadcast to
-   * hundreds of clients, a registration storm among them) callbacks are so
-   * started a chunk per turn, and what arrives meanwhile (a ping, a click) is
-   * answered between two chunks instead of after a flood of answers; below
-   * it, nothing waits.
+   * Starts a callback now, unless WINDOW callbacks started in the last
+   * AGE_MS are still in flight: then it waits, in order, and starts when one
+   * of them finishes or grows old. Under a flood (a broadcast to hundreds of
+   * clients, a registration storm among them) the hub so keeps a bounded
+   * number of answers coming back, and what arrives meanwhile (a ping, a
+   * click) is read between a few of them instead of after thousands. A
+   * callback that takes longer than AGE_MS (a client that hangs, or answers
+   * only after a call of its own) stops counting, so slow clients never hold
+   * up the others.
    */
   #start(start: () => void): void {
-    if (this.#waiting.length === 0) {
-      // The common case: no flood, no counting, no timer.
-      if (this.#inFlight < PACE_ABOVE) return start();
-      if (this.#startedThisTurn < START_CHUNK) {
-        if (this.#startedThisTurn++ === 0) this.#nextTurn();
-        return start();
-      }
-    }
+    if (this.#waitingHead === this.#waiting.length && this.#hasRoom()) return start();
     this.#waiting.push(start);
-    this.#nextTurn();
+    this.#armAgeTimer();
   }
 
-  /** Ends the turn's count at the next turn, and starts a chunk of what waits. */
-  #nextTurn(): void {
-    if (this.#turnTimer !== undefined) return;
-    this.#turnTimer = setTimeout(() => {
-      this.#turnTimer = undefined;
-      const batch = this.#waiting.splice(0, START_CHUNK);
-      this.#startedThisTurn = batch.length;
-      if (batch.length > 0) this.#nextTurn();
-      for (const start of batch) start();
-    }, 0);
+  /** Whether fewer than WINDOW young callbacks are in flight. */
+  #hasRoom(): boolean {
+    if (this.#young < WINDOW) return true;
+    // Those started AGE_MS ago or more no longer count.
+    const now = performance.now();
+    const starts = this.#starts;
+    let head = this.#startsHead;
+    while (head < starts.length) {
+      const s = starts[head];
+      if (s.young) {
+        if (now - s.at < AGE_MS) break;
+        s.young = false;
+        this.#young--;
+      }
+      head++;
+    }
+    if (head === starts.length) {
+      starts.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > starts.length) {
+      starts.splice(0, head);
+      head = 0;
+    }
+    this.#startsHead = head;
+    return this.#young < WINDOW;
+  }
+
+  /** Starts what waits, oldest first, while the window has room. */
+  #startWaiting(): void {
+    const waiting = this.#waiting;
+    while (this.#waitingHead < waiting.length && this.#hasRoom()) {
+      const start = waiting[this.#waitingHead];
+      waiting[this.#waitingHead++] = NOOP;
+      start();
+    }
+    if (this.#waitingHead === waiting.length) {
+      waiting.length = 0;
+      this.#waitingHead = 0;
+      clearTimeout(this.#ageTimer);
+      this.#ageTimer = undefined;
+    } else if (this.#waitingHead > 1024 && this.#waitingHead * 2 > waiting.length) {
+      waiting.splice(0, this.#waitingHead);
+      this.#waitingHead = 0;
+    }
+  }
+
+  /** While callbacks wait, looks again every AGE_MS even if nothing finishes. */
+  #armAgeTimer(): void {
+    if (this.#ageTimer !== undefined) return;
+    this.#ageTimer = setTimeout(() => {
+      this.#ageTimer = undefined;
+      this.#startWaiting();
+      if (this.#waitingHead < this.#waiting.length) this.#armAgeTimer();
+    }, AGE_MS);
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
     this.#inFlight++;
+    this.#young++;
+    const started = { at: performance.now(), young: true };
+    this.#starts.push(started);
     return p.finally(() => {
       this.#inFlight--;
+      if (started.young) {
+        started.young = false;
+        this.#young--;
+      }
+      if (this.#waitingHead < this.#waiting.length) this.#startWaiting();
       if (this.#inFlight === 0 && this.#queuedCount() === 0) {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];
@@ -449,15 +503,16 @@ export class Scheduler<C extends Recipient> {
   #queuedCount(): number {
     let n = 0;
     for (const c of this.#clients()) n += c.events.length + c.backlog.length;
-    return n + this.#waiting.length;
+    return n + this.#waiting.length - this.#waitingHead;
   }
 }
 
-/** Callbacks in flight beyond which they are started a chunk per turn of the event loop. */
-const PACE_ABOVE = 1024;
-/** Callbacks started in one turn at most, when pacing. */
-const START_CHUNK = 32;
+/** Young callbacks in flight at most, beyond which further ones wait for one to finish. */
+const WINDOW = 64;
+/** How long a callback in flight counts against the window (ms). */
+const AGE_MS = 100;
 
+const NOOP = () => {};
 /** Hub events to one client in flight at once (each about a different client), as many as other callbacks. */
 const EVENTS_IN_FLIGHT = 8;
 
