@@ -183,6 +183,10 @@ export class ClientTracker implements Iterable<TrackedClient> {
    * a newer event arrives meanwhile. Hubs that deliver events from several
    * threads (astropy's) can deliver two subscriptions events about one
    * client in the wrong order, and then only the hub knows the last word.
+   * The wait is `quietMs` plus up to twice as much again at random: every
+   * client of a hub hears of a newcomer at once, and were they all to ask
+   * together, astropy's hub (which listens with a backlog of 5) would make
+   * most of them, and the newcomer, wait a second for a TCP retry.
    *
    * @example
    * ```ts ignore
@@ -200,7 +204,7 @@ export class ClientTracker implements Iterable<TrackedClient> {
           this.#refreshing.delete(reading);
         });
         this.#refreshing.add(reading);
-      }, quietMs),
+      }, quietMs * (1 + 2 * Math.random())),
     );
   }
 
