@@ -438,3 +438,49 @@ print(json.dumps(out))
     }
   },
 );
+
+await peerTest(
+  "astropy",
+  "a 200,000-row selection between two astropy clients through samp_hub: passed on as Python wrote it, every row in order, once, both ways",
+  async () => {
+    // Over 1 MiB, so the hub decodes it in its worker and, the call being
+    // plain ASCII, passes the message on as Python's xmlrpc.client wrote it:
+    // the recipient's own parser must read those bytes.
+    const rows = Array.from({ length: 200_000 }, (_, i) => String(i * 7));
+    const params = { "table-id": "big <&> table", "row-list": rows };
+    const hub = await spawnHub(["--no-web-profile"]);
+    const sender = new AstropyPeer(hub);
+    const recipient = new AstropyPeer(hub);
+    let ok = false;
+    try {
+      await sender.next((e) => e.event === "ready", "the sender to connect", 0, 30000);
+      const ready = await recipient.next((e) => e.event === "ready", "the recipient", 0, 30000);
+      // A notification.
+      const from = recipient.events.length;
+      await sender.command({ cmd: "notify_all", mtype: "test.echo", params }, "notify_all-result");
+      const note = await recipient.next((e) => e.event === "notification", "the rows", from, 60000);
+      assert.deepEqual(note.params, params);
+      assert.equal(recipient.events.filter((e) => e.event === "notification").length, 1);
+      // A call whose reply carries the rows back: a big samp.hub.reply, and
+      // a big answer to callAndWait.
+      const answer = await sender.command(
+        { cmd: "ecall", target: ready.id, mtype: "test.echo", params, timeout: 60 },
+        "ecall-result",
+      );
+      assert.equal(answer.response["samp.status"], "samp.ok");
+      assert.deepEqual(answer.response["samp.result"], { echo: params, by: "astropy" });
+      ok = true;
+    } finally {
+      const codes = [await sender.close(), await recipient.close()];
+      try {
+        if (ok) {
+          assert.deepEqual(codes, [0, 0], `${sender.describe()}\n${recipient.describe()}`);
+          await checkAndStopHub(hub);
+        }
+      } finally {
+        await hub.stop().catch(() => {});
+        await Deno.remove(hub.dir, { recursive: true }).catch(() => {});
+      }
+    }
+  },
+);
