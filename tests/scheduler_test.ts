@@ -4,6 +4,8 @@
 // hangs) stop counting, so they never hold up deliveries to anyone else.
 
 import assert from "node:assert/strict";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { type Recipient, Scheduler } from "../lib/hub/_scheduler.ts";
 import type { Delivery } from "../lib/hub/core_types.ts";
 
@@ -120,6 +122,42 @@ Deno.test("callbacks to clients that hang stop counting after 100 ms: deliveries
   } finally {
     for (const f of hung.finish) f();
     await scheduler.waitIdle(5000);
+    scheduler.close();
+  }
+});
+
+Deno.test("the scheduler keeps nothing of callbacks once they are done: 200,000 of them leave the heap as it was", async () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const delivery: Delivery = {
+    notification: () => Promise.resolve(),
+    call: () => Promise.resolve(),
+    response: () => Promise.resolve(),
+  };
+  const client = recipient("c1", delivery);
+  const scheduler = schedulerFor([client]);
+  const heap = () => {
+    gc();
+    return Deno.memoryUsage().heapUsed;
+  };
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      scheduler.deliver(
+        client,
+        (d) => d.notification("s", { "samp.mtype": "m", "samp.params": {} }),
+        (e) => assert.fail(String(e)),
+      );
+      if (i % 8 === 7) await scheduler.waitIdle(5000);
+    }
+    await scheduler.waitIdle(5000);
+  };
+  try {
+    await run(10_000); // warm up
+    const before = heap();
+    await run(200_000);
+    const grown = heap() - before;
+    assert.ok(grown < 1024 * 1024, `the heap grew by ${(grown / 1024).toFixed(0)} KiB`);
+  } finally {
     scheduler.close();
   }
 });

@@ -428,13 +428,21 @@ export class Scheduler<C extends Recipient> {
   #hasRoom(): boolean {
     if (this.#young < WINDOW) return true;
     // Those started AGE_MS ago or more no longer count.
-    const now = performance.now();
+    this.#dropStarts(performance.now());
+    return this.#young < WINDOW;
+  }
+
+  /**
+   * Forgets the start records at the head of the list that no longer count:
+   * finished ones, and (given `now`) those started AGE_MS ago or more.
+   */
+  #dropStarts(now?: number): void {
     const starts = this.#starts;
     let head = this.#startsHead;
     while (head < starts.length) {
       const s = starts[head];
       if (s.young) {
-        if (now - s.at < AGE_MS) break;
+        if (now === undefined || now - s.at < AGE_MS) break;
         s.young = false;
         this.#young--;
       }
@@ -448,7 +456,6 @@ export class Scheduler<C extends Recipient> {
       head = 0;
     }
     this.#startsHead = head;
-    return this.#young < WINDOW;
   }
 
   /** Starts what waits, oldest first, while the window has room. */
@@ -490,6 +497,12 @@ export class Scheduler<C extends Recipient> {
       if (started.young) {
         started.young = false;
         this.#young--;
+        if (this.#starts[this.#startsHead] === started) this.#dropStarts();
+      }
+      // Behind a callback that hangs, finished records would pile up: past
+      // a few windows' worth, the old ones are let go too.
+      if (this.#starts.length - this.#startsHead > 4 * WINDOW) {
+        this.#dropStarts(performance.now());
       }
       if (this.#waitingHead < this.#waiting.length) this.#startWaiting();
       if (this.#inFlight === 0 && this.#queuedCount() === 0) {
