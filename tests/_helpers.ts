@@ -1,6 +1,7 @@
 // Test helpers: run samp_hub as a subprocess with a private lockfile, and a
 // minimal SAMP client (XML-RPC calls plus a callback server) to drive it.
 
+import assert from "node:assert/strict";
 import { SAMP_PERMISSIONS } from "../scripts/permissions.ts";
 import { collectOutput, denoDir, hubRunArgs } from "../scripts/hubs.ts";
 import { parseLockfile } from "../lib/lockfile.ts";
@@ -8,6 +9,8 @@ import { xmlrpcRequest } from "../lib/transport/xmlrpc_client.ts";
 import { createXmlRpcHandler } from "../lib/transport/xmlrpc_server.ts";
 import type { SampMap, SampValue } from "../lib/types.ts";
 import type { parseXml } from "../lib/_sax.ts";
+import { readPlainCall } from "../lib/_xmlrpc_plain.ts";
+import { decodeCallByEvents } from "../lib/xmlrpc.ts";
 
 /** The Deno cache of this process (shared with the bench). */
 export { denoDir };
@@ -264,4 +267,25 @@ export function recordXml(parse: typeof parseXml, text: string): string[] {
     out.push(`error: ${(e as Error).message}`);
   }
   return out;
+}
+
+/**
+ * Holds the direct call reader to the general decoder on `xml`: if the
+ * reader reads it, it must give the general decoder's call, and each
+ * parameter's span (passed on to recipients as the sender wrote it) must
+ * decode, alone, to that parameter. Returns whether the reader read it.
+ */
+export function assertPlainCallAgrees(xml: string): boolean {
+  const plain = readPlainCall(xml, 64);
+  if (plain === null) return false;
+  const where = `on ${JSON.stringify(xml.slice(0, 300))}`;
+  assert.deepEqual({ method: plain.method, params: plain.params }, decodeCallByEvents(xml), where);
+  plain.params.forEach((p, i) => {
+    const span = xml.slice(plain.spans[2 * i], plain.spans[2 * i + 1]);
+    const alone = decodeCallByEvents(
+      `<methodCall><methodName>m</methodName><params><param>${span}</param></params></methodCall>`,
+    ).params[0];
+    assert.deepEqual(alone, p, `span ${i} ${where}`);
+  });
+  return true;
 }
