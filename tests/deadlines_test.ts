@@ -67,3 +67,29 @@ Deno.test("the shared timer does not keep a process alive", async () => {
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "done");
   assert.ok(performance.now() - t0 < 20_000);
 });
+
+Deno.test("with keepAlive the shared timer keeps a process alive while a timeout waits, and not after", async () => {
+  const url = JSON.stringify(new URL("../lib/transport/_deadlines.ts", import.meta.url).href);
+  const run = async (body: string): Promise<{ out: string; ms: number }> => {
+    const t0 = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", `import { createDeadlines } from ${url}; ${body}`],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    return { out: new TextDecoder().decode(out.stdout).trim(), ms: performance.now() - t0 };
+  };
+  // A timeout that is the process's only work still fires.
+  const waited = await run(
+    `createDeadlines(50, { keepAlive: true }).add(300, () => console.log("fired"));`,
+  );
+  assert.equal(waited.out, "fired");
+  // Once cancelled, a one-minute timeout holds nothing up.
+  const cancelled = await run(
+    `const d = createDeadlines(50, { keepAlive: true }); const c = d.add(60_000, () => {}); ` +
+      `setTimeout(() => { c(); console.log("cancelled"); }, 100);`,
+  );
+  assert.equal(cancelled.out, "cancelled");
+  assert.ok(cancelled.ms < 20_000, `exited after ${cancelled.ms} ms`);
+});

@@ -288,6 +288,47 @@ Deno.test("a reply that completes a callAndWait is answered an event-loop turn a
   await core.close();
 });
 
+Deno.test("a reply to an asynchronous call is answered at once, with no timer", async () => {
+  const core = new HubCore();
+  const profile = createStandardProfile({ core, secret: "s" });
+  const context = {
+    request: new Request("http://127.0.0.1/"),
+    signal: new AbortController().signal,
+  };
+  const caller = core.register("standard")["samp.private-key"];
+  core.setDelivery(caller, {
+    notification: () => Promise.resolve(),
+    call: () => Promise.resolve(),
+    response: () => Promise.resolve(),
+  });
+  const replier = core.register("standard");
+  const calls: string[] = [];
+  core.setDelivery(replier["samp.private-key"], {
+    notification: () => Promise.resolve(),
+    call: (_from, msgId) => (calls.push(msgId), Promise.resolve()),
+    response: () => Promise.resolve(),
+  });
+  core.declareSubscriptions(replier["samp.private-key"], { "test.echo": {} });
+  await profile.dispatch(
+    "samp.hub.call",
+    [caller, replier["samp.self-id"], "t1", { "samp.mtype": "test.echo", "samp.params": {} }],
+    context,
+  );
+  await waitFor(() => calls.length === 1);
+  let answered = false;
+  const replied = Promise.resolve(profile.dispatch(
+    "samp.hub.reply",
+    [replier["samp.private-key"], calls[0], { "samp.status": "samp.ok", "samp.result": {} }],
+    context,
+  )).then(() => answered = true);
+  // Nobody waits on this reply's turn: it is answered within this one.
+  for (let i = 0; i < 100 && !answered; i++) await Promise.resolve();
+  assert.ok(answered, "the replier's answer waited for a timer");
+  await replied;
+  profile.close();
+  await core.close();
+});
+
 Deno.test("reply to an unknown msg-id is a fault, not silence", () =>
   withHub(async (hub) => {
     const a = await TestClient.register(hub.url, hub.secret, false);

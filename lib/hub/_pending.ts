@@ -7,6 +7,7 @@
  */
 
 import { SampFault } from "../errors.ts";
+import { createDeadlines } from "../transport/_deadlines.ts";
 import type { SampResponse } from "../types.ts";
 
 /**
@@ -89,7 +90,10 @@ export interface PendingCall<C extends CallParty> {
  */
 export class PendingCalls<C extends CallParty> {
   readonly #calls = new Map<string, PendingCall<C>>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The cancel of each synchronous wait's timeout, by msg-id. */
+  readonly #timers = new Map<string, () => void>();
+  /** One timer for every synchronous wait: a timeout of seconds may fire a tick late. */
+  readonly #deadlines = createDeadlines(50, { keepAlive: true });
   readonly #ttlMs: number;
   #next = 1;
 
@@ -192,7 +196,7 @@ export class PendingCalls<C extends CallParty> {
 
   /**
    * Runs `onTimeout` if the synchronous call `msgId` is still waiting after
-   * `ms`.
+   * `ms` (at most 50 ms late: the waits share one coarse timer).
    *
    * @example
    * ```ts
@@ -203,7 +207,8 @@ export class PendingCalls<C extends CallParty> {
    * ```
    */
   startWait(msgId: string, ms: number, onTimeout: () => void): void {
-    this.#timers.set(msgId, setTimeout(onTimeout, ms));
+    this.#timers.get(msgId)?.();
+    this.#timers.set(msgId, this.#deadlines.add(ms, onTimeout));
   }
 
   /**
@@ -216,8 +221,7 @@ export class PendingCalls<C extends CallParty> {
    * ```
    */
   endWait(msgId: string): void {
-    const timer = this.#timers.get(msgId);
-    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.get(msgId)?.();
     this.#timers.delete(msgId);
   }
 

@@ -587,7 +587,8 @@ export class HubCore {
 
   /**
    * Answers a call the caller received. Faults if the msg-id is unknown,
-   * already answered, timed out, or was not addressed to the caller.
+   * already answered, timed out, or was not addressed to the caller. Returns
+   * whether the reply ended a synchronous wait (`callAndWait`).
    *
    * @example
    * ```ts
@@ -602,7 +603,7 @@ export class HubCore {
    * await core.close();
    * ```
    */
-  reply(privateKey: string, msgId: SampValue, response: SampValue): void {
+  reply(privateKey: string, msgId: SampValue, response: SampValue): boolean {
     const responder = this.#caller(privateKey);
     const id = checkString(msgId, "msg-id");
     const resp = checkMap(response, "SampResponse") as SampResponse;
@@ -622,6 +623,7 @@ export class HubCore {
       status: typeof resp["samp.status"] === "string" ? resp["samp.status"] : "?",
     });
     this.#deliverResponse(call, resp);
+    return call.sync !== undefined;
   }
 
   /**

@@ -7,7 +7,9 @@
  * `tickMs`, which is nothing next to timeouts of seconds. The interval
  * stops at the first tick that finds nothing waiting (not at each cancel,
  * which for requests made one at a time would arm it again every time),
- * and it is unref'd: it never keeps a process alive by itself.
+ * and it is unref'd: it never keeps a process alive by itself, unless made
+ * with `keepAlive`, when it does so while a timeout waits (as a plain
+ * `setTimeout` would), and not once none does.
  *
  * @module
  */
@@ -25,9 +27,18 @@ interface Entry {
   fire: () => void;
 }
 
+/** Options of {@linkcode createDeadlines}. */
+export interface DeadlinesOptions {
+  /** Keep the process alive while a timeout waits. Default false. */
+  keepAlive?: boolean;
+}
+
 /** Creates an empty set of deadlines checked every `tickMs` while any waits. */
-export function createDeadlines(tickMs = 50): Deadlines {
+export function createDeadlines(tickMs = 50, options: DeadlinesOptions = {}): Deadlines {
+  const keepAlive = options.keepAlive ?? false;
   const entries = new Set<Entry>();
+  /** Whether the timer keeps the process alive now (only with `keepAlive`). */
+  let refd = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   const tick = () => {
     if (entries.size === 0) {
@@ -48,10 +59,17 @@ export function createDeadlines(tickMs = 50): Deadlines {
       entries.add(e);
       if (timer === undefined) {
         timer = setInterval(tick, Math.min(tickMs, Math.max(1, ms)));
-        Deno.unrefTimer(timer as unknown as number);
+        refd = true;
+      }
+      if (refd !== keepAlive) {
+        refd = keepAlive;
+        if (!refd) Deno.unrefTimer(timer as unknown as number);
+        else Deno.refTimer(timer as unknown as number);
       }
       return () => {
-        entries.delete(e);
+        if (!entries.delete(e) || !refd || entries.size > 0) return;
+        refd = false;
+        Deno.unrefTimer(timer as unknown as number);
       };
     },
     get size() {
