@@ -329,6 +329,56 @@ Deno.test("a reply to an asynchronous call is answered at once, with no timer", 
   await core.close();
 });
 
+Deno.test("only a method that waits asks for the request's abort signal", async () => {
+  // Making the signal costs the transport an AbortController and a watch on
+  // the connection: most calls (notify, reply, ping…) must not ask for it.
+  const core = new HubCore();
+  const profile = createStandardProfile({ core, secret: "s" });
+  let asked = 0;
+  const controller = new AbortController();
+  const context = {
+    request: new Request("http://127.0.0.1/"),
+    get signal() {
+      asked++;
+      return controller.signal;
+    },
+  };
+  const a = core.register("standard");
+  const b = core.register("standard");
+  const calls: string[] = [];
+  core.setDelivery(b["samp.private-key"], {
+    notification: () => Promise.resolve(),
+    call: (_from, msgId) => (calls.push(msgId), Promise.resolve()),
+    response: () => Promise.resolve(),
+  });
+  core.declareSubscriptions(b["samp.private-key"], { "test.echo": {} });
+  const message = { "samp.mtype": "test.echo", "samp.params": {} };
+  await profile.dispatch("samp.hub.ping", [a["samp.private-key"]], context);
+  await profile.dispatch(
+    "samp.hub.notify",
+    [a["samp.private-key"], b["samp.self-id"], message],
+    context,
+  );
+  await profile.dispatch("samp.hub.getRegisteredClients", [a["samp.private-key"]], context);
+  assert.equal(asked, 0, "a method that does not wait asked for the signal");
+  const waiting = profile.dispatch(
+    "samp.hub.callAndWait",
+    [a["samp.private-key"], b["samp.self-id"], message, "5"],
+    context,
+  );
+  assert.equal(asked, 1, "callAndWait must watch for its caller hanging up");
+  await waitFor(() => calls.length === 1);
+  await profile.dispatch(
+    "samp.hub.reply",
+    [b["samp.private-key"], calls[0], { "samp.status": "samp.ok", "samp.result": {} }],
+    context,
+  );
+  await waiting;
+  assert.equal(asked, 1, "the reply asked for the signal");
+  profile.close();
+  await core.close();
+});
+
 Deno.test("reply to an unknown msg-id is a fault, not silence", () =>
   withHub(async (hub) => {
     const a = await TestClient.register(hub.url, hub.secret, false);

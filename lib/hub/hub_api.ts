@@ -31,12 +31,17 @@ export interface HubApiMethod {
    * who said what (the Web Profile's URL control) read it.
    */
   readonly resultFrom?: number;
-  /** Runs the method for the client with `key` (already checked by the profile). */
+  /**
+   * Runs the method for the client with `key` (already checked by the
+   * profile). `context.signal` aborts when the caller hangs up; it is read
+   * only by a method that waits (callAndWait), since making it costs the
+   * transport a watch on the connection.
+   */
   run(
     core: HubCore,
     key: string,
     args: SampValue[],
-    signal: AbortSignal,
+    context: { readonly signal: AbortSignal },
   ): SampValue | Promise<SampValue>;
 }
 
@@ -50,7 +55,7 @@ export interface HubApiMethod {
  * import { HUB_API } from "./hub_api.ts";
  * const core = new HubCore();
  * const reg = core.register("standard");
- * const ids = HUB_API.getRegisteredClients.run(core, reg["samp.private-key"], [], new AbortController().signal);
+ * const ids = HUB_API.getRegisteredClients.run(core, reg["samp.private-key"], [], { signal: new AbortController().signal });
  * console.log(ids); // [the hub's own id]
  * await core.close();
  * ```
@@ -90,8 +95,8 @@ export const HUB_API: Readonly<Record<string, HubApiMethod>> = Object.freeze({
   ),
   callAndWait: method(
     ["recipient-id", "message", "timeout"],
-    (core, key, [to, message, timeout], signal) =>
-      core.callAndWait(key, to, message, sampInt(timeout, "timeout"), signal),
+    (core, key, [to, message, timeout], context) =>
+      core.callAndWait(key, to, message, sampInt(timeout, "timeout"), context.signal),
     0,
   ),
   reply: method(["msg-id", "response"], (core, key, [msgId, response]) => {

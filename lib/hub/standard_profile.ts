@@ -178,7 +178,7 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
     if (params.length !== api.params.length + 1) {
       throw arityFault(method, ["private-key", ...api.params], params.length);
     }
-    return api.run(core, key(params[0]), params.slice(1), ctx.signal);
+    return api.run(core, key(params[0]), params.slice(1), ctx);
   };
 
   return {

@@ -315,7 +315,7 @@ export function createWebProfile(options: WebProfileOptions): WebProfile {
     }
     // What a web client sends can never become fetchable through the translator.
     urls?.noteSupplied(self, args);
-    const result = api!.run(core, key, args, ctx.signal);
+    const result = api!.run(core, key, args, ctx);
     // What comes back from another client is delivered from it (URL control).
     const from = api!.resultFrom;
     if (from === undefined) return result;
