@@ -76,17 +76,12 @@ export function targetOs(target: string): string {
  * The runtime flags baked into `samp_hub` next to its permissions, and used
  * wherever the hub runs from source (the `hub` task, the tests, the bench).
  *
- * `--max-semi-space-size=16` (MiB) and `--single-threaded-gc`: the hub
- * allocates fast and briefly (a few short strings and maps per message).
- * With 4 MiB semi-spaces (our earlier setting) V8 scavenged about every
- * 200 ms under JSAMP's CalcStorm and promoted what was in flight, and its
- * parallel scavenger's helper threads wait for a core on a busy 2-core
- * machine. Measured with CalcStorm's four modes in alternated pairs
- * (hub's share of the CPU .1494 → .1425 on average over four pairs) and
- * `deno task bench` (notify +15-20 %, fan-out +20-40 %, call→reply and the
- * registration storm within 5 %), at the cost of about 15 MiB more RSS at
- * the peak of the load; RSS after it is the same (the compactor). 1 MiB
- * semi-spaces cost 13-26 % of notify throughput.
+ * `--max-semi-space-size=4` (MiB) caps V8's young generation at 12 MiB. The
+ * hub allocates fast and briefly (a few short strings and maps per message),
+ * and by default V8 grows the young generation to 48 MiB, which then stays
+ * in RSS; with 4 MiB semi-spaces throughput is the same (1 MiB cost 13-26 %
+ * of notify throughput: short-lived objects got promoted). Measured with
+ * `deno task bench` against a hub run with each setting.
  *
  * `--expose-gc` lets the hub give memory back once a burst of traffic is
  * over, instead of half a minute later (lib/hub/_compact.ts).
@@ -98,7 +93,7 @@ export function targetOs(target: string): string {
  * ```
  */
 export const HUB_RUNTIME_FLAGS: readonly string[] = [
-  "--v8-flags=--max-semi-space-size=16,--single-threaded-gc,--expose-gc",
+  "--v8-flags=--max-semi-space-size=4,--expose-gc",
 ];
 
 /**
