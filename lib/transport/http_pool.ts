@@ -40,7 +40,7 @@
  * @module
  */
 
-import { concatBytes, frameMessage, piecesLength, writeAll } from "./_bytes.ts";
+import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
 import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 import {
@@ -173,7 +173,6 @@ const CR = 13;
 const SP = 32;
 const HTAB = 9;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** One TCP connection and its read buffer (bytes `start`..`end` unread). */
@@ -422,11 +421,9 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   ): Promise<HttpPostResponse> {
     if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
     const { hostname, port, origin, head: headStart } = target(url);
-    const pieces = typeof body === "string" ? [encoder.encode(body)] : body;
-    const [request, ...rest] = frameMessage(
-      `${headStart}${piecesLength(pieces)}\r\n\r\n`,
-      pieces,
-    );
+    const [request, ...rest] = typeof body === "string"
+      ? frameText(body, (length) => `${headStart}${length}\r\n\r\n`)
+      : frameMessage(`${headStart}${piecesLength(body)}\r\n\r\n`, body);
     const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();
     const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;

@@ -39,7 +39,7 @@
  */
 
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
-import { concatBytes, frameMessage, piecesLength, writeAll } from "./_bytes.ts";
+import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
 import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 
 /**
@@ -648,20 +648,20 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
       }
       const keepAlive = r.keepAlive && !shuttingDown && !c.eof;
       const body = answer.body;
-      const pieces = typeof body === "string"
-        ? [encoder.encode(body)]
+      const head = (length: number): string =>
+        `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
+          REASONS[answer.status] ?? "Status"
+        }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${length}\r\n${
+          !keepAlive ? "connection: close\r\n" : r.minor === 0 ? "connection: keep-alive\r\n" : ""
+        }\r\n`;
+      // A big answer (metadata encoded once for all who ask) is not copied.
+      const buffers = typeof body === "string"
+        ? frameText(body, head)
         : body instanceof Uint8Array
-        ? [body]
-        : body;
-      let text = `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
-        REASONS[answer.status] ?? "Status"
-      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${piecesLength(pieces)}\r\n`;
-      if (!keepAlive) text += "connection: close\r\n";
-      else if (r.minor === 0) text += "connection: keep-alive\r\n";
-      text += "\r\n";
+        ? frameMessage(head(body.length), [body])
+        : frameMessage(head(piecesLength(body)), body);
       try {
-        // A big answer (metadata encoded once for all who ask) is not copied.
-        for (const buffer of frameMessage(text, pieces)) await writeAll(c.tcp, buffer);
+        for (const buffer of buffers) await writeAll(c.tcp, buffer);
       } catch {
         return false; // the client is gone: its answer has nowhere to go
       }
