@@ -40,17 +40,18 @@ export function frameMessage(head: string, pieces: readonly Uint8Array[]): Uint8
   return [first];
 }
 
-/** Text bodies up to this many characters are copied in JavaScript when they are ASCII. */
+/** Text bodies up to this many characters are first tried as ASCII. */
 const ASCII_MAX = 64 * 1024;
 
 const encoder = new TextEncoder();
 
 /**
  * An HTTP message with a text body, as the buffers to write: `head` is given
- * the body's length in UTF-8 bytes and returns the head. A small all-ASCII
- * body (what XML-RPC peers send almost always) is copied behind its head
- * character by character, in one buffer, with no call to the encoder and no
- * buffer of its own; any other body is encoded first.
+ * the body's length in UTF-8 bytes and returns the head. A body of at most
+ * 64 Ki characters is first encoded straight behind a head that assumes it is
+ * ASCII (what XML-RPC peers send almost always), in one buffer: no buffer of
+ * its own and no second copy. If it proves not to be ASCII (its bytes
+ * outnumber its characters), it is encoded again, head and body apart.
  *
  * @example
  * ```ts
@@ -64,13 +65,9 @@ export function frameText(body: string, head: (length: number) => string): Uint8
     const text = head(body.length);
     const out = new Uint8Array(text.length + body.length);
     for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-    let i = 0;
-    for (let at = text.length; i < body.length; i++, at++) {
-      const code = body.charCodeAt(i);
-      if (code > 0x7f) break;
-      out[at] = code;
-    }
-    if (i === body.length) return [out];
+    // Only ASCII gives exactly one byte per UTF-16 code unit.
+    const { read, written } = encoder.encodeInto(body, out.subarray(text.length));
+    if (read === body.length && written === body.length) return [out];
   }
   const bytes = encoder.encode(body);
   return frameMessage(head(bytes.length), [bytes]);
