@@ -1,18 +1,10 @@
 // How the HTTP code of both directions frames a text body.
 
 import assert from "node:assert/strict";
-import { frameText } from "../lib/transport/_bytes.ts";
+import { concatBytes, frameText, piecesLength } from "../lib/transport/_bytes.ts";
 
 const decoder = new TextDecoder();
-const join = (buffers: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(buffers.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of buffers) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-};
+const join = (buffers: Uint8Array[]): Uint8Array => concatBytes(buffers, piecesLength(buffers));
 const head = (n: number): string => `POST / HTTP/1.1\r\nContent-Length: ${n}\r\n\r\n`;
 
 Deno.test("frameText sends any text as its UTF-8 bytes behind a head that counts those bytes", () => {

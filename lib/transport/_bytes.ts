@@ -28,9 +28,7 @@ const COPY_MAX = 256 * 1024;
 export function frameMessage(head: string, pieces: readonly Uint8Array[]): Uint8Array[] {
   const length = piecesLength(pieces);
   const whole = length <= COPY_MAX;
-  const first = new Uint8Array(head.length + (whole ? length : 0));
-  // The head is ASCII: one byte per character.
-  for (let i = 0; i < head.length; i++) first[i] = head.charCodeAt(i);
+  const first = headFirst(head, whole ? length : 0);
   if (!whole) return [first, ...pieces];
   let at = head.length;
   for (const p of pieces) {
@@ -63,14 +61,19 @@ const encoder = new TextEncoder();
 export function frameText(body: string, head: (length: number) => string): Uint8Array[] {
   if (body.length <= ASCII_MAX) {
     const text = head(body.length);
-    const out = new Uint8Array(text.length + body.length);
-    for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-    // Only ASCII gives exactly one byte per UTF-16 code unit.
-    const { read, written } = encoder.encodeInto(body, out.subarray(text.length));
-    if (read === body.length && written === body.length) return [out];
+    const out = headFirst(text, body.length);
+    // The whole body fits in one byte per UTF-16 code unit only if it is ASCII.
+    if (encoder.encodeInto(body, out.subarray(text.length)).read === body.length) return [out];
   }
   const bytes = encoder.encode(body);
   return frameMessage(head(bytes.length), [bytes]);
+}
+
+/** A buffer holding the ASCII `head` (one byte per character) and `room` more bytes. */
+function headFirst(head: string, room: number): Uint8Array {
+  const out = new Uint8Array(head.length + room);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  return out;
 }
 
 /** The total length of byte pieces. */
