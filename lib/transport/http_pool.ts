@@ -191,6 +191,8 @@ interface Conn {
   uses: number;
   /** While idle: how long it may stay idle and still be reused, in ms. */
   keepMs: number;
+  /** Whether Nagle's algorithm is off (set before a request goes out in several writes). */
+  noDelay: boolean;
 }
 
 /** What a URL tells a request: where to connect, and its head up to the length. */
@@ -366,11 +368,6 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
 
   async function connect(origin: string, hostname: string, port: number, signal?: AbortSignal) {
     const tcp = await Deno.connect({ hostname, port, transport: "tcp", signal });
-    try {
-      tcp.setNoDelay(true);
-    } catch {
-      // not fatal: only slower
-    }
     const c: Conn = {
       tcp,
       origin,
@@ -382,6 +379,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
       idleSince: 0,
       uses: 0,
       keepMs: 0,
+      noDelay: false,
     };
     if (closed) {
       destroy(c);
@@ -421,9 +419,10 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
   ): Promise<HttpPostResponse> {
     if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
     const { hostname, port, origin, head: headStart } = target(url);
-    const [request, ...rest] = typeof body === "string"
+    const framed = typeof body === "string"
       ? frameText(body, (length) => `${headStart}${length}\r\n\r\n`)
       : frameMessage(`${headStart}${piecesLength(body)}\r\n\r\n`, body);
+    const request = framed[0];
     const { signal, timeoutMs } = opts;
     signal?.throwIfAborted();
     const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;
@@ -488,12 +487,16 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
             // known never to have been whole over there, and goes again
             // below. If the reset comes later, the failure comes after the
             // request went out, and it is not sent again.
+            noDelay(c);
             await writeAll(c.tcp, request.subarray(0, 1));
             await writeAll(c.tcp, request.subarray(1));
           } else {
-            await writeAll(c.tcp, request);
+            // One write takes a request of a few KiB whole: no loop, no helper.
+            const n = await c.tcp.write(request);
+            if (n < request.length) await writeAll(c.tcp, request.subarray(n));
           }
-          for (const p of rest) await writeAll(c.tcp, p);
+          if (framed.length > 1) noDelay(c);
+          for (let i = 1; i < framed.length; i++) await writeAll(c.tcp, framed[i]);
         } catch (e) {
           destroy(c);
           current = undefined;
@@ -514,7 +517,17 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
         sent = true;
         let answered = false;
         try {
-          const response = await readResponse(c, max, () => answered = true);
+          // Most answers come whole in the first read: parsed here, with no
+          // further reads (the general reader below takes the rest).
+          const first = c.pending ?? c.tcp.read(c.buf.subarray(c.end));
+          c.pending = undefined;
+          const n = await first;
+          if (n !== null) {
+            c.end += n;
+            answered = true;
+          }
+          const response = (n !== null ? answerInBuffer(c, max) : undefined) ??
+            await readResponse(c, max, () => answered = true);
           c.uses++;
           current = undefined;
           if (response.reusable) park(c, keepFor(origin, response.head));
@@ -566,6 +579,52 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
       idle.clear();
       idleCount = 0;
     },
+  };
+}
+
+/**
+ * Turns Nagle's algorithm off before a request goes out in several writes
+ * (a request written whole in one write is never held back by it).
+ */
+function noDelay(c: Conn): void {
+  if (c.noDelay) return;
+  c.noDelay = true;
+  try {
+    c.tcp.setNoDelay(true);
+  } catch {
+    // not fatal: only slower
+  }
+}
+
+/**
+ * The answer, if the buffer holds all of it already, framed by its length
+ * (or bodiless), after no interim answer; else undefined, and nothing taken.
+ */
+function answerInBuffer(
+  c: Conn,
+  max: number,
+): { response: HttpPostResponse; reusable: boolean; head: Head } | undefined {
+  const at = headEnd(c.buf, c.start, c.end);
+  if (at < 0) return undefined;
+  const bodyAt = at + headTerminatorLength(c.buf, at);
+  const head = parseHead(decoder.decode(c.buf.subarray(c.start, at)));
+  const bodiless = head.status === 204 || head.status === 304;
+  if (head.status < 200 || head.chunked || (!bodiless && head.contentLength === undefined)) {
+    return undefined;
+  }
+  const length = bodiless ? 0 : head.contentLength!;
+  if (length > max) throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
+  if (c.end - bodyAt < length) return undefined;
+  c.start = bodyAt + length;
+  const persistent = head.minor >= 1 ? !head.close : head.keepAlive && !head.close;
+  return {
+    response: {
+      status: head.status,
+      statusText: head.statusText,
+      body: decoder.decode(c.buf.subarray(bodyAt, bodyAt + length)),
+    },
+    reusable: persistent && c.start === c.end,
+    head,
   };
 }
 

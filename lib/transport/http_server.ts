@@ -398,7 +398,23 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         }
         if (shuttingDown) return undefined;
         cancel ??= deadlines.add(began ? requestTimeoutMs : idleTimeoutMs, c.kill);
-        if (!await fill(c, MAX_HEAD + 4)) {
+        let more: boolean;
+        if (c.pending || c.eof || c.end === c.buf.length) {
+          more = await fill(c, MAX_HEAD + 4);
+        } else {
+          // fill's common case, awaited here: one asynchronous step fewer per request.
+          let n: number | null;
+          try {
+            n = await c.tcp.read(c.buf.subarray(c.end));
+          } catch (e) {
+            if (!c.closed) throw e;
+            n = null;
+          }
+          if (n === null) c.eof = true;
+          else c.end += n;
+          more = n !== null;
+        }
+        if (!more) {
           if (began) throw new BadRequest(400, "the request head was cut off");
           return undefined;
         }
@@ -661,7 +677,13 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         ? frameMessage(head(body.length), [body])
         : frameMessage(head(piecesLength(body)), body);
       try {
-        for (const buffer of buffers) await writeAll(c.tcp, buffer);
+        if (buffers.length === 1) {
+          // One write takes an answer of a few KiB whole: no loop, no helper.
+          const n = await c.tcp.write(buffers[0]);
+          if (n < buffers[0].length) await writeAll(c.tcp, buffers[0].subarray(n));
+        } else {
+          for (const buffer of buffers) await writeAll(c.tcp, buffer);
+        }
       } catch {
         return false; // the client is gone: its answer has nowhere to go
       }

@@ -12,7 +12,7 @@
 import { SampFault, TransportError } from "../errors.ts";
 import { refusesConnections } from "./_probe.ts";
 import type { SampValue } from "../types.ts";
-import type { HttpPool } from "./http_pool.ts";
+import type { HttpPool, HttpPostResponse } from "./http_pool.ts";
 import { HttpProtocolError, HttpTimeoutError, HttpTooLargeError } from "./_http_errors.ts";
 import { decodeResponse, encodeCall } from "../xmlrpc.ts";
 
@@ -78,7 +78,27 @@ export async function xmlrpcRequest(
   options: XmlRpcRequestOptions = {},
 ): Promise<SampValue> {
   const body = options.encoded ?? encodeCall(method, params);
-  const text = await post(url, body, method, options);
+  const { pool } = options;
+  let text: string;
+  if (pool && url.startsWith("http:")) {
+    // Awaited here rather than in a helper: a callback's path has one
+    // asynchronous step fewer.
+    const max = maxResponse(options);
+    let answer: HttpPostResponse;
+    try {
+      // The pool times out and aborts by itself: no controller, no timer here.
+      answer = await pool.post(url, body, {
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+        maxResponseBytes: max,
+      });
+    } catch (e) {
+      throw await poolFailure(url, method, options, max, e);
+    }
+    text = okText(url, method, answer.status, answer.statusText, answer.body);
+  } else {
+    text = await fetchPost(url, body, method, options);
+  }
   if (options.ignoreResult && !text.includes("<fault")) return "";
   let result;
   try {
@@ -97,71 +117,87 @@ export async function xmlrpcRequest(
   return result.value;
 }
 
-async function post(
+/** The largest answer read for these options. */
+function maxResponse(options: XmlRpcRequestOptions): number {
+  return options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
+}
+
+/** What a failed post through the pool becomes. */
+async function poolFailure(
+  url: string,
+  method: string,
+  options: XmlRpcRequestOptions,
+  max: number,
+  e: unknown,
+): Promise<unknown> {
+  const { signal, timeoutMs } = options;
+  if (e instanceof HttpTimeoutError) return timedOut(url, method, timeoutMs, e, e.requestSent);
+  if (signal?.aborted) return signal.reason ?? e;
+  if (e instanceof HttpTooLargeError) return tooLong(url, method, max, e);
+  // Thrown only after the whole request went out.
+  if (e instanceof HttpProtocolError) return unreadable(url, method, e);
+  return await unreachable(url, e);
+}
+
+/** The body of a 2xx answer; any other status is a TransportError. */
+function okText(
+  url: string,
+  method: string,
+  status: number,
+  statusText: string,
+  text: string,
+): string {
+  if (status < 200 || status > 299) {
+    throw new TransportError(`${url} answered ${method} with HTTP ${status} ${statusText}`, url);
+  }
+  return text;
+}
+
+/** The POST through `fetch`. */
+async function fetchPost(
   url: string,
   body: string | readonly Uint8Array[],
   method: string,
   options: XmlRpcRequestOptions,
 ): Promise<string> {
-  const max = options.maxResponseBytes ?? (options.ignoreResult ? 64 * 1024 : 64 * 1024 * 1024);
-  const { signal, timeoutMs, pool } = options;
+  const max = maxResponse(options);
+  const { signal, timeoutMs } = options;
   let status: number, statusText: string, text: string;
-  if (pool && url.startsWith("http:")) {
-    // The pool times out and aborts by itself: no controller, no timer here.
-    try {
-      ({ status, statusText, body: text } = await pool.post(url, body, {
-        signal,
-        timeoutMs,
-        maxResponseBytes: max,
-      }));
-    } catch (e) {
-      if (e instanceof HttpTimeoutError) throw timedOut(url, method, timeoutMs, e, e.requestSent);
-      if (signal?.aborted) throw signal.reason ?? e;
-      if (e instanceof HttpTooLargeError) throw tooLong(url, method, max, e);
-      // Thrown only after the whole request went out.
-      if (e instanceof HttpProtocolError) throw unreadable(url, method, e);
-      throw await unreachable(url, e);
-    }
-  } else {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    if (signal) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    }
-    let expired = false;
-    /** Whether the answer had begun (so the request had gone out). */
-    let answered = false;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      expired = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: HEADERS,
-        body: typeof body === "string" ? body : new Blob(body as Uint8Array<ArrayBuffer>[]),
-        signal: controller.signal,
-      });
-      ({ status, statusText } = response);
-      answered = true;
-      text = await readText(response, max, url, method);
-    } catch (e) {
-      if (e instanceof TransportError) throw e;
-      // fetch does not tell whether a request it gave up on went out: it may have.
-      if (expired) throw timedOut(url, method, timeoutMs, e, true);
-      if (signal?.aborted) throw signal.reason ?? e;
-      if (answered) throw unreadable(url, method, e);
-      throw await unreachable(url, e);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal) {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   }
-  if (status < 200 || status > 299) {
-    throw new TransportError(`${url} answered ${method} with HTTP ${status} ${statusText}`, url);
+  let expired = false;
+  /** Whether the answer had begun (so the request had gone out). */
+  let answered = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    expired = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: HEADERS,
+      body: typeof body === "string" ? body : new Blob(body as Uint8Array<ArrayBuffer>[]),
+      signal: controller.signal,
+    });
+    ({ status, statusText } = response);
+    answered = true;
+    text = await readText(response, max, url, method);
+  } catch (e) {
+    if (e instanceof TransportError) throw e;
+    // fetch does not tell whether a request it gave up on went out: it may have.
+    if (expired) throw timedOut(url, method, timeoutMs, e, true);
+    if (signal?.aborted) throw signal.reason ?? e;
+    if (answered) throw unreadable(url, method, e);
+    throw await unreachable(url, e);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
-  return text;
+  return okText(url, method, status, statusText, text);
 }
 
 function timedOut(

@@ -280,10 +280,10 @@ export function createXmlRpcBodyHandler(
   limits: XmlRpcLimits = {},
   onError: (error: unknown, method: string) => void = () => {},
   offload?: Offload,
-): (body: Uint8Array, context: XmlRpcContext) => Promise<XmlRpcAnswer> {
+): (body: Uint8Array, context: XmlRpcContext) => XmlRpcAnswer | Promise<XmlRpcAnswer> {
   const max = limits.maxBodyBytes ?? 64 * 1024 * 1024;
   return (body, context) => {
-    if (body.length > max) return Promise.resolve(tooLargeAnswer(max));
+    if (body.length > max) return tooLargeAnswer(max);
     return answerBytes(body, dispatch, context, limits, onError, offload);
   };
 }
@@ -292,65 +292,91 @@ export function createXmlRpcBodyHandler(
  * Decodes one call (a big one in the offload's worker), runs it, and encodes
  * its result or fault (splicing in what the worker encoded already).
  */
-async function answerBytes(
+function answerBytes(
   body: Uint8Array,
   dispatch: XmlRpcDispatch,
   context: XmlRpcContext,
   limits: XmlRpcLimits,
   onError: (error: unknown, method: string) => void,
   offload: Offload | undefined,
-): Promise<XmlRpcAnswer> {
+): XmlRpcAnswer | Promise<XmlRpcAnswer> {
   const maxDepth = limits.maxDepth ?? 64;
-  let call: XmlRpcCall;
   if (offload && body.length >= offload.minBytes) {
-    try {
-      call = await offload.decodeCall(body, maxDepth);
-    } catch (e) {
-      if (!(e instanceof OffloadDecodeError)) {
-        return plainAnswer(
-          503,
-          `the hub could not decode this request now: ${(e as Error).message}`,
-        );
-      }
-      if (e.kind === "utf8") return plainAnswer(400, NOT_UTF8);
-      if (e.kind === "xmlrpc") {
-        return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
-      }
-      return plainAnswer(400, `not an XML-RPC request: ${e.message}`);
-    }
-  } else {
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      return plainAnswer(400, NOT_UTF8);
-    }
-    try {
-      call = decodeCall(text, { maxDepth });
-    } catch (e) {
-      if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
-        return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
-      }
-      return plainAnswer(400, `not an XML-RPC request: ${(e as Error).message}`);
-    }
-  }
-  try {
-    const result = await dispatch(call.method, call.params, context);
-    if (offload && typeof result === "object" && offload.holdsEncoded(result)) {
-      return {
-        status: 200,
-        contentType: XML,
-        body: encodeResponseBytes(result, offload.encodedOf),
-      };
-    }
-    return xmlAnswer(encodeResponse(result));
-  } catch (e) {
-    if (e instanceof SampFault) return xmlAnswer(encodeFault(e.code, e.message));
-    onError(e, call.method);
-    return xmlAnswer(
-      encodeFault(1, `Internal hub error in ${call.method}: ${(e as Error).message}`),
+    return offload.decodeCall(body, maxDepth).then(
+      (call) => run(call, dispatch, context, onError, offload),
+      (e) => {
+        if (!(e instanceof OffloadDecodeError)) {
+          return plainAnswer(
+            503,
+            `the hub could not decode this request now: ${(e as Error).message}`,
+          );
+        }
+        if (e.kind === "utf8") return plainAnswer(400, NOT_UTF8);
+        if (e.kind === "xmlrpc") {
+          return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+        }
+        return plainAnswer(400, `not an XML-RPC request: ${e.message}`);
+      },
     );
   }
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return plainAnswer(400, NOT_UTF8);
+  }
+  let call: XmlRpcCall;
+  try {
+    call = decodeCall(text, { maxDepth });
+  } catch (e) {
+    if (e instanceof XmlRpcDecodeError && e.xmlRpc) {
+      return xmlAnswer(encodeFault(1, `Malformed XML-RPC request: ${e.message}`));
+    }
+    return plainAnswer(400, `not an XML-RPC request: ${(e as Error).message}`);
+  }
+  return run(call, dispatch, context, onError, offload);
+}
+
+/** Runs a decoded call; a method that answers at once is answered without a promise. */
+function run(
+  call: XmlRpcCall,
+  dispatch: XmlRpcDispatch,
+  context: XmlRpcContext,
+  onError: (error: unknown, method: string) => void,
+  offload: Offload | undefined,
+): XmlRpcAnswer | Promise<XmlRpcAnswer> {
+  try {
+    const result = dispatch(call.method, call.params, context);
+    if (result instanceof Promise) {
+      return result.then((r) => {
+        try {
+          return resultAnswer(r, offload);
+        } catch (e) {
+          return faultAnswer(e, call.method, onError);
+        }
+      }, (e) => faultAnswer(e, call.method, onError));
+    }
+    return resultAnswer(result, offload);
+  } catch (e) {
+    return faultAnswer(e, call.method, onError);
+  }
+}
+
+function resultAnswer(result: SampValue, offload: Offload | undefined): XmlRpcAnswer {
+  if (offload && typeof result === "object" && offload.holdsEncoded(result)) {
+    return { status: 200, contentType: XML, body: encodeResponseBytes(result, offload.encodedOf) };
+  }
+  return xmlAnswer(encodeResponse(result));
+}
+
+function faultAnswer(
+  e: unknown,
+  method: string,
+  onError: (error: unknown, method: string) => void,
+): XmlRpcAnswer {
+  if (e instanceof SampFault) return xmlAnswer(encodeFault(e.code, e.message));
+  onError(e, method);
+  return xmlAnswer(encodeFault(1, `Internal hub error in ${method}: ${(e as Error).message}`));
 }
 
 const XML = "text/xml; charset=utf-8";
