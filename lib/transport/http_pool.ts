@@ -616,16 +616,7 @@ function answerInBuffer(
   if (length > max) throw new HttpTooLargeError(`the answer is longer than ${max} bytes`);
   if (c.end - bodyAt < length) return undefined;
   c.start = bodyAt + length;
-  const persistent = head.minor >= 1 ? !head.close : head.keepAlive && !head.close;
-  return {
-    response: {
-      status: head.status,
-      statusText: head.statusText,
-      body: decoder.decode(c.buf.subarray(bodyAt, bodyAt + length)),
-    },
-    reusable: persistent && c.start === c.end,
-    head,
-  };
+  return answered(c, head, c.buf.subarray(bodyAt, bodyAt + length), true);
 }
 
 /** Whether `e` is the runtime's word for a connection the peer ended. */
@@ -695,11 +686,24 @@ async function readResponse(
     framed = false;
     bytes = await readToEnd(c, max);
   }
+  return answered(c, head, bytes, framed);
+}
+
+/**
+ * An answer read whole: its body as text, and whether its connection may
+ * carry another request (a persistent one, its answer framed by a length
+ * or chunks, nothing unasked after it).
+ */
+function answered(
+  c: Conn,
+  head: Head,
+  body: Uint8Array,
+  framed: boolean,
+): { response: HttpPostResponse; reusable: boolean; head: Head } {
   const persistent = head.minor >= 1 ? !head.close : head.keepAlive && !head.close;
-  const reusable = framed && persistent && c.start === c.end;
   return {
-    response: { status: head.status, statusText: head.statusText, body: decoder.decode(bytes) },
-    reusable,
+    response: { status: head.status, statusText: head.statusText, body: decoder.decode(body) },
+    reusable: framed && persistent && c.start === c.end,
     head,
   };
 }

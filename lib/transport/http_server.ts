@@ -398,23 +398,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
         }
         if (shuttingDown) return undefined;
         cancel ??= deadlines.add(began ? requestTimeoutMs : idleTimeoutMs, c.kill);
-        let more: boolean;
-        if (c.pending || c.eof || c.end === c.buf.length) {
-          more = await fill(c, MAX_HEAD + 4);
-        } else {
-          // fill's common case, awaited here: one asynchronous step fewer per request.
-          let n: number | null;
-          try {
-            n = await c.tcp.read(c.buf.subarray(c.end));
-          } catch (e) {
-            if (!c.closed) throw e;
-            n = null;
-          }
-          if (n === null) c.eof = true;
-          else c.end += n;
-          more = n !== null;
-        }
-        if (!more) {
+        if (!await fill(c, MAX_HEAD + 4)) {
           if (began) throw new BadRequest(400, "the request head was cut off");
           return undefined;
         }
