@@ -178,7 +178,7 @@ export class Scheduler<C extends Recipient> {
         client.active--;
         return;
       }
-      this.#track(send(delivery)).catch(failed).finally(() => {
+      this.#track(send(delivery), failed, () => {
         client.active--;
         const next = client.backlog.shift();
         if (next) {
@@ -296,7 +296,7 @@ export class Scheduler<C extends Recipient> {
    * ```
    */
   sendNow(delivery: Delivery, message: Message): void {
-    this.#track(delivery.notification(this.#hubId, message)).catch(() => {});
+    this.#track(delivery.notification(this.#hubId, message), NOOP);
   }
 
   /**
@@ -399,11 +399,13 @@ export class Scheduler<C extends Recipient> {
         return;
       }
       this.#track(
-        delivery.notification(this.#hubId, msg).catch((e) => this.#eventFailed(client, e)),
-      ).finally(() => {
-        client.eventsBusy.delete(subject);
-        if (client.registered && client.delivery) this.drainEvents(client);
-      });
+        delivery.notification(this.#hubId, msg),
+        (e) => this.#eventFailed(client, e),
+        () => {
+          client.eventsBusy.delete(subject);
+          if (client.registered && client.delivery) this.drainEvents(client);
+        },
+      );
     });
   }
 
@@ -487,30 +489,49 @@ export class Scheduler<C extends Recipient> {
     }, AGE_MS);
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Counts `p` in flight until it settles; then `failed` hears of its
+   * failure, the window and the idle waiters are told, and `after` runs.
+   * One reaction for all of it: a callback's bookkeeping is two small
+   * functions, not a chain of promises, while it waits for its answer.
+   */
+  #track(p: Promise<unknown>, failed: (error: unknown) => void, after?: () => void): void {
     this.#inFlight++;
     this.#young++;
     const started = { at: performance.now(), young: true };
     this.#starts.push(started);
-    return p.finally(() => {
-      this.#inFlight--;
-      if (started.young) {
-        started.young = false;
-        this.#young--;
-        if (this.#starts[this.#startsHead] === started) this.#dropStarts();
-      }
-      // Behind a callback that hangs, finished records would pile up: past
-      // a few windows' worth, the old ones are let go too.
-      if (this.#starts.length - this.#startsHead > 4 * WINDOW) {
-        this.#dropStarts(performance.now());
-      }
-      if (this.#waitingHead < this.#waiting.length) this.#startWaiting();
-      if (this.#inFlight === 0 && this.#queuedCount() === 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w();
+    const settled = () => {
+      this.#settled(started);
+      after?.();
+    };
+    p.then(settled, (e) => {
+      try {
+        failed(e);
+      } finally {
+        settled();
       }
     });
+  }
+
+  /** Takes a finished callback out of the counts and starts what may go now. */
+  #settled(started: { at: number; young: boolean }): void {
+    this.#inFlight--;
+    if (started.young) {
+      started.young = false;
+      this.#young--;
+      if (this.#starts[this.#startsHead] === started) this.#dropStarts();
+    }
+    // Behind a callback that hangs, finished records would pile up: past
+    // a few windows' worth, the old ones are let go too.
+    if (this.#starts.length - this.#startsHead > 4 * WINDOW) {
+      this.#dropStarts(performance.now());
+    }
+    if (this.#waitingHead < this.#waiting.length) this.#startWaiting();
+    if (this.#inFlight === 0 && this.#queuedCount() === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   #queuedCount(): number {
