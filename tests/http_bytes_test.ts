@@ -5,7 +5,9 @@ import { concatBytes, frameText, piecesLength } from "../lib/transport/_bytes.ts
 
 const decoder = new TextDecoder();
 const join = (buffers: Uint8Array[]): Uint8Array => concatBytes(buffers, piecesLength(buffers));
-const head = (n: number): string => `POST / HTTP/1.1\r\nContent-Length: ${n}\r\n\r\n`;
+const HEAD_START = "POST / HTTP/1.1\r\nContent-Length: ";
+const HEAD_END = "\r\n\r\n";
+const head = (n: number): string => `${HEAD_START}${n}${HEAD_END}`;
 
 Deno.test("frameText sends any text as its UTF-8 bytes behind a head that counts those bytes", () => {
   const cases = [
@@ -21,7 +23,7 @@ Deno.test("frameText sends any text as its UTF-8 bytes behind a head that counts
   ];
   for (const text of cases) {
     const expected = new TextEncoder().encode(text);
-    const got = join(frameText(text, head));
+    const got = join(frameText(text, HEAD_START, HEAD_END));
     const headBytes = head(expected.length).length;
     assert.deepEqual(decoder.decode(got.subarray(0, headBytes)), head(expected.length));
     assert.deepEqual(got.subarray(headBytes), expected, JSON.stringify(text.slice(0, 40)));
@@ -29,7 +31,7 @@ Deno.test("frameText sends any text as its UTF-8 bytes behind a head that counts
 });
 
 Deno.test("frameText puts a small ASCII text and its head in one buffer", () => {
-  const buffers = frameText("<methodResponse/>", head);
+  const buffers = frameText("<methodResponse/>", HEAD_START, HEAD_END);
   assert.deepEqual(buffers.length, 1);
   assert.deepEqual(decoder.decode(buffers[0]), head(17) + "<methodResponse/>");
 });

@@ -407,6 +407,53 @@ Deno.test("header names in any case, space before the colon, and obs-fold lines 
   });
 });
 
+Deno.test("a head of plain field lines reads as the same head does with an obs-fold line", async () => {
+  // The pool reads a plain head in one pass that looks only at the fields
+  // framing and persistence depend on, and any other head by parsing every
+  // field: an obs-fold line (of a field that changes nothing) sends a head
+  // the second way. Both must give the same answer and the same reuse.
+  const heads = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 2",
+    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nConnection: close",
+    "HTTP/1.1 201 Created\r\nCONTENT-LENGTH: 2\r\nConnection: Keep-Alive, Close",
+    "HTTP/1.1 200 OK\nContent-Length: 2\nContent-Length: 2\nX-Other: y",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked",
+    "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive",
+    "HTTP/1.0 200 OK\r\nContent-Length: 2",
+    "HTTP/1.0 200\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\nConnection: Keep-Alive",
+    "HTTP/1.1 200 OK\r\nKEEP-ALIVE: max=4, timeout=1\r\nContent-Length: 2",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2",
+    "HTTP/1.1 200 OK\r\nContent-Length: x2",
+    "HTTP/1.1 200 OK\r\nContent-Lengthy: 2\r\nConnectionX: close\r\nContent-Length: 2",
+  ];
+  /** The answer, whether a second request reused its connection, or how it failed. */
+  const outcome = async (head: string, folded: boolean): Promise<string> => {
+    const chunked = /transfer-encoding: [^\r\n]*chunked/i.test(head);
+    const text = `${head}${folded ? "\r\nX-Pad: one\r\n two" : ""}\r\n\r\n${
+      chunked ? "2\r\nhi\r\n0\r\n\r\n" : "hi"
+    }`;
+    let result = "";
+    await withPool(async (conn) => {
+      await write(conn, text);
+      return !/connection: (keep-alive, )?close/i.test(head);
+    }, async (server, pool) => {
+      try {
+        const r = await pool.post(server.url, "a");
+        await pool.post(server.url, "b");
+        result = `${r.status} ${r.statusText} ${r.body} on ${server.accepted} connections`;
+      } catch (e) {
+        result = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    return result;
+  };
+  for (const head of heads) {
+    assertEquals(await outcome(head, false), await outcome(head, true), JSON.stringify(head));
+  }
+});
+
 Deno.test("an idle connection the server closes leaves the pool at once", async () => {
   await withPool(async (conn) => {
     await write(conn, ok("once"));

@@ -191,6 +191,81 @@ Deno.test("request.signal aborts when the client hangs up while its request is h
   assert.ok(aborted || cancelled);
 });
 
+Deno.test("a head of plain field lines is served as the same head with an obs-fold line is", async () => {
+  // The server reads a plain head in one pass that keeps only what framing
+  // and persistence need, and any other head by parsing every field: an
+  // obs-fold line (of a field that changes nothing) sends a head the second
+  // way. Both must be answered alike, and keep (or close) the connection alike.
+  const chunked = "2\r\nhi\r\n0\r\n\r\n";
+  const cases: [head: string, body: string][] = [
+    ["POST /x HTTP/1.1\r\nContent-Length: 2", "hi"],
+    ["POST /x HTTP/1.1\r\ncontent-length: 2\r\nConnection: close", "hi"],
+    ["POST /x HTTP/1.1\r\nCONNECTION: Keep-Alive, Close\r\nContent-Length: 2", "hi"],
+    ["POST /x HTTP/1.0\r\nContent-Length: 2\r\nConnection: keep-alive", "hi"],
+    ["POST /x HTTP/1.0\r\nContent-Length: 2", "hi"],
+    ["POST /x HTTP/1.1\nContent-Length: 2\nContent-Length: 2\nX-Other: y", "hi"],
+    ["POST /x HTTP/1.1\r\nContent-Length: 2, 2", "hi"],
+    ["POST /x HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3", "hi"],
+    ["POST /x HTTP/1.1\r\nTransfer-Encoding: chunked", chunked],
+    ["POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5", chunked],
+    ["POST /x HTTP/1.1\r\nTransfer-Encoding: gzip", ""],
+    ["POST /x HTTP/1.1\r\nContent-Lengthy: 9\r\nConnectionX: close\r\nContent-Length: 2", "hi"],
+    ["POST /other HTTP/1.1\r\nContent-Length: 2", "hi"],
+  ];
+  const last = "POST /x HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  await withServerFast(async (port) => {
+    for (const [head, body] of cases) {
+      const answers = [];
+      for (const pad of ["", "\r\nX-Pad: one\r\n two"]) {
+        answers.push(await exchangeWithin(port, `${head}${pad}\r\n\r\n${body}${last}`, 5000));
+      }
+      assert.equal(answers[1], answers[0], JSON.stringify(head));
+    }
+  });
+});
+
+/**
+ * {@linkcode exchange}, but a connection the server still holds open after
+ * `ms` is closed by us, and the text says so.
+ */
+async function exchangeWithin(port: number, request: string, ms: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let open = false;
+  const timer = setTimeout(() => {
+    open = true;
+    conn.close();
+  }, ms);
+  try {
+    await writeAll(conn, enc.encode(request));
+    const text = await readToEnd(conn).catch(() => "");
+    return open ? `${text}(still open after ${ms} ms)` : text;
+  } finally {
+    clearTimeout(timer);
+    if (!open) conn.close();
+  }
+}
+
+/** {@linkcode withServer} with a fast path for POST /x, as the hub's XML-RPC calls take. */
+async function withServerFast(fn: (port: number) => Promise<void>): Promise<void> {
+  const server = serveHttp({
+    hostname: "127.0.0.1",
+    port: 0,
+    fastPath: {
+      match: (method, path) => method === "POST" && path === "/x",
+      handle: (r) => ({
+        status: 200,
+        contentType: "text/plain",
+        body: `fast ${r.body.length} ${r.header("content-length")}`,
+      }),
+    },
+  }, async (request) => new Response(`slow ${(await request.bytes()).length}`));
+  try {
+    await fn(server.addr.port);
+  } finally {
+    await server.shutdown();
+  }
+}
+
 Deno.test("malformed requests are answered 400, an oversized head 431, and the connection closes", async () => {
   let handled = 0;
   await withServer(() => {

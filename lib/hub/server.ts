@@ -27,10 +27,11 @@ import { createOffload, type Offload } from "../transport/_offload.ts";
 import {
   createXmlRpcBodyHandler,
   createXmlRpcHandler,
+  type XmlRpcContext,
   type XmlRpcDispatch,
   type XmlRpcLimits,
 } from "../transport/xmlrpc_server.ts";
-import { serveHttp } from "../transport/http_server.ts";
+import { type HttpPlainRequest, serveHttp } from "../transport/http_server.ts";
 import { VERSION } from "../version.ts";
 import { type ClientInfo, type HubActivity, HubCore, type HubStats } from "./core.ts";
 import { HUB_ICON_SVG } from "./_icon.ts";
@@ -213,6 +214,17 @@ const TEXT_MAX = 500;
 const STACK_MAX = 4000;
 
 /** An error's text for a log line: escaped, and cut. */
+/** An XML-RPC call's context on the fast path: its `Request` and signal made only when asked for. */
+class PlainContext implements XmlRpcContext {
+  constructor(readonly plain: HttpPlainRequest) {}
+  get request(): Request {
+    return this.plain.toRequest();
+  }
+  get signal(): AbortSignal {
+    return this.plain.signal;
+  }
+}
+
 function errorText(e: unknown): string {
   return displayText(String((e as Error)?.message ?? e), TEXT_MAX);
 }
@@ -293,15 +305,7 @@ export async function launchHub(options: HubOptions = {}): Promise<{ hub: Hub; c
     // XML-RPC calls of up to 1 MiB skip the Request and Response objects.
     fastPath: {
       match: isXmlRpc,
-      handle: (r) =>
-        xmlrpcBody(r.body, {
-          get request() {
-            return r.toRequest();
-          },
-          get signal() {
-            return r.signal;
-          },
-        }),
+      handle: (r) => xmlrpcBody(r.body, new PlainContext(r)),
     },
     onError: (e) => {
       log.error(`HTTP error: ${errorText(e)}`);
@@ -527,9 +531,9 @@ function hostForUrl(addr: string): string {
 
 /** Logs one hub activity; every client-supplied part goes through displayText. */
 function logActivity(log: Logger, a: HubActivity): void {
-  const t = (text: string) => displayText(text);
   // One of these per message: its line is built only when it will be written.
   if ((a.kind === "send" || a.kind === "reply") && log.level !== "DEBUG") return;
+  const t = (text: string) => displayText(text);
   switch (a.kind) {
     case "register":
       return log.info(`register ${t(a.client.id)} (${a.client.profile} profile)`);

@@ -124,31 +124,33 @@ export function createStandardProfile(options: StandardProfileOptions): Standard
   };
 
   function xmlrpcDelivery(url: string, privateKey: string): Delivery {
-    const send = async (method: string, args: SampValue[]): Promise<void> => {
-      const params = [privateKey, ...args];
+    // No signal: closing the profile closes the pool, which ends these.
+    const options = { timeoutMs: callbackTimeoutMs, ignoreResult: true, pool };
+    /** Sends a callback: `params` are the private key's followers, the message (or response) last. */
+    const send = async (method: string, params: SampValue[]): Promise<void> => {
       try {
         // A big message is encoded once for all its recipients (by the
         // worker that decoded it); here its bytes are only copied in.
-        const last = args[args.length - 1];
-        const encoded = offload?.holdsEncoded(last)
-          ? encodeCallBytes(method, params, offload.encodedOf)
-          : undefined;
-        // No signal: closing the profile closes the pool, which ends these.
-        await xmlrpcRequest(url, method, params, {
-          timeoutMs: callbackTimeoutMs,
-          ignoreResult: true,
-          pool,
-          encoded,
-        });
+        const last = params[params.length - 1];
+        await xmlrpcRequest(
+          url,
+          method,
+          params,
+          offload?.holdsEncoded(last)
+            ? { ...options, encoded: encodeCallBytes(method, params, offload.encodedOf) }
+            : options,
+        );
       } catch (e) {
         throw await toDeliveryError(e, url);
       }
     };
     return {
-      notification: (sender, message) => send("samp.client.receiveNotification", [sender, message]),
-      call: (sender, msgId, message) => send("samp.client.receiveCall", [sender, msgId, message]),
+      notification: (sender, message) =>
+        send("samp.client.receiveNotification", [privateKey, sender, message]),
+      call: (sender, msgId, message) =>
+        send("samp.client.receiveCall", [privateKey, sender, msgId, message]),
       response: (responder, tag, response) =>
-        send("samp.client.receiveResponse", [responder, tag, response]),
+        send("samp.client.receiveResponse", [privateKey, responder, tag, response]),
       // The client left or changed its URL: the pool need not remember this one.
       close: () => pool.forget(url),
     };

@@ -44,8 +44,8 @@ const ASCII_MAX = 64 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * An HTTP message with a text body, as the buffers to write: `head` is given
- * the body's length in UTF-8 bytes and returns the head. A body of at most
+ * An HTTP message with a text body, as the buffers to write: its head is
+ * `headStart`, the body's length in UTF-8 bytes, then `headEnd`. A body of at most
  * 64 Ki characters is first encoded straight behind a head that assumes it is
  * ASCII (what XML-RPC peers send almost always), in one buffer: no buffer of
  * its own and no second copy. If it proves not to be ASCII (its bytes
@@ -54,19 +54,19 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { frameText } from "./_bytes.ts";
- * const [message] = frameText("héllo", (n) => `Content-Length: ${n}\r\n\r\n`);
+ * const [message] = frameText("héllo", "Content-Length: ", "\r\n\r\n");
  * console.log(new TextDecoder().decode(message)); // "Content-Length: 6\r\n\r\nhéllo"
  * ```
  */
-export function frameText(body: string, head: (length: number) => string): Uint8Array[] {
+export function frameText(body: string, headStart: string, headEnd: string): Uint8Array[] {
   if (body.length <= ASCII_MAX) {
-    const text = head(body.length);
+    const text = headStart + body.length + headEnd;
     const out = headFirst(text, body.length);
     // The whole body fits in one byte per UTF-16 code unit only if it is ASCII.
     if (encoder.encodeInto(body, out.subarray(text.length)).read === body.length) return [out];
   }
   const bytes = encoder.encode(body);
-  return frameMessage(head(bytes.length), [bytes]);
+  return frameMessage(headStart + bytes.length + headEnd, [bytes]);
 }
 
 /** A buffer holding the ASCII `head` (one byte per character) and `room` more bytes. */

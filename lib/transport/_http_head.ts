@@ -9,6 +9,9 @@
 
 const LF = 10;
 const CR = 13;
+const SP = 32;
+const COLON = 58;
+const DEL = 127;
 
 /**
  * Where the head in `buf[from..to)` ends: the index of the LF that ends its
@@ -75,4 +78,46 @@ export function takeLine(
   if (at < 0 || at >= to) return undefined;
   const end = at > from && buf[at - 1] === CR ? at - 1 : at;
   return { line: decoder.decode(buf.subarray(from, end)), next: at + 1 };
+}
+
+/**
+ * The length of a field line's name: the line starts at `from` and has its
+ * colon at `colon`, and the name is all visible ASCII (no spaces, no
+ * control or other characters). 0 for any other line (no colon there, an
+ * empty name, an obs-fold line): such a head is left to the reader that
+ * parses every field and words every refusal.
+ *
+ * @example
+ * ```ts
+ * import { plainNameLength } from "./_http_head.ts";
+ * const head = "Host: x\n Folded";
+ * console.assert(plainNameLength(head, 0, head.indexOf(":")) === 4);
+ * console.assert(plainNameLength(head, 8, head.indexOf(":", 8)) === 0);
+ * ```
+ */
+export function plainNameLength(text: string, from: number, colon: number): number {
+  if (colon <= from || text.charCodeAt(colon) !== COLON) return 0;
+  for (let i = from; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= SP || c >= DEL) return 0;
+  }
+  return colon - from;
+}
+
+/**
+ * Whether the name at `from` in `text` is `lower` (lower case) in any ASCII
+ * case: a field name compared without making a string of it.
+ *
+ * @example
+ * ```ts
+ * import { isName } from "./_http_head.ts";
+ * console.assert(isName("Content-Length: 5", 0, "content-length"));
+ * ```
+ */
+export function isName(text: string, from: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = text.charCodeAt(from + i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }

@@ -42,7 +42,7 @@
 
 import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
-import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
+import { headEnd, headTerminatorLength, isName, plainNameLength, takeLine } from "./_http_head.ts";
 import {
   HttpClosedError,
   HttpPoolClosedError,
@@ -220,6 +220,26 @@ const MIN_KEPT_IDLE_MS = 2000;
  * server that has closed it is found out before the request is whole.
  */
 const PROBE_IDLE_MS = 1000;
+
+/** One POST on its way: what a timeout or an abort ends, and how far it got. */
+interface Exchange {
+  readonly hostname: string;
+  readonly port: number;
+  readonly origin: string;
+  /** The request: its head with the body (or the body's first pieces), then any further pieces. */
+  readonly framed: Uint8Array[];
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /** The longest answer body read. */
+  readonly max: number;
+  /** The connection in use. */
+  conn?: Conn;
+  /** The connect in progress, when a timeout or an abort may end it. */
+  connecting?: AbortController;
+  timedOut: boolean;
+  /** Whether the current attempt has written the whole request. */
+  sent: boolean;
+}
 
 interface Head {
   status: number;
@@ -412,71 +432,91 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
     return t;
   }
 
-  async function post(
+  /**
+   * POSTs `body` (see {@linkcode HttpPool.post}). What is checked and
+   * framed at once is done here; the rest is {@linkcode exchange}'s, whose
+   * state while it waits for the answer is one small object.
+   */
+  function post(
     url: string,
     body: string | readonly Uint8Array[],
     opts: HttpPostOptions = {},
   ): Promise<HttpPostResponse> {
-    if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
-    const { hostname, port, origin, head: headStart } = target(url);
-    const framed = typeof body === "string"
-      ? frameText(body, (length) => `${headStart}${length}\r\n\r\n`)
-      : frameMessage(`${headStart}${piecesLength(body)}\r\n\r\n`, body);
+    try {
+      if (closed) throw new HttpPoolClosedError("the HTTP pool was closed");
+      const { hostname, port, origin, head: headStart } = target(url);
+      const framed = typeof body === "string"
+        ? frameText(body, headStart, "\r\n\r\n")
+        : frameMessage(`${headStart}${piecesLength(body)}\r\n\r\n`, body);
+      opts.signal?.throwIfAborted();
+      return exchange({
+        hostname,
+        port,
+        origin,
+        framed,
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+        max: opts.maxResponseBytes ?? 64 * 1024 * 1024,
+        timedOut: false,
+        sent: false,
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Ends what `x` is doing now: the connection in use, or the connect in progress. */
+  function end(x: Exchange): void {
+    if (x.conn) destroy(x.conn);
+    x.connecting?.abort();
+  }
+
+  /** What a failure of `x` becomes, once a timeout, an abort or the pool's closing ended it. */
+  function failure(x: Exchange, e: unknown): unknown {
+    if (x.timedOut) {
+      return new HttpTimeoutError(
+        x.sent
+          ? `no answer within ${x.timeoutMs} ms`
+          : `could not connect and send the request within ${x.timeoutMs} ms`,
+        x.sent,
+        { cause: e },
+      );
+    }
+    if (x.signal?.aborted) return x.signal.reason;
+    if (closed) return new HttpPoolClosedError("the HTTP pool was closed", { cause: e });
+    return e;
+  }
+
+  async function exchange(x: Exchange): Promise<HttpPostResponse> {
+    const { origin, framed, signal } = x;
     const request = framed[0];
-    const { signal, timeoutMs } = opts;
-    signal?.throwIfAborted();
-    const max = opts.maxResponseBytes ?? 64 * 1024 * 1024;
-    // The connection in use, or the connect in progress, is what a timeout
-    // or an abort ends.
-    let current: Conn | undefined;
-    let connecting: AbortController | undefined;
-    let timedOut = false;
-    /** Whether the current attempt has written the whole request. */
-    let sent = false;
-    const end = () => {
-      if (current) destroy(current);
-      connecting?.abort();
-    };
-    const cancelTimeout = timeoutMs === undefined ? undefined : deadlines.add(timeoutMs, () => {
-      timedOut = true;
-      end();
+    const onAbort = signal ? () => end(x) : undefined;
+    const cancelTimeout = x.timeoutMs === undefined ? undefined : deadlines.add(x.timeoutMs, () => {
+      x.timedOut = true;
+      end(x);
     });
-    signal?.addEventListener("abort", end, { once: true });
-    const failure = (e: unknown) => {
-      if (timedOut) {
-        return new HttpTimeoutError(
-          sent
-            ? `no answer within ${timeoutMs} ms`
-            : `could not connect and send the request within ${timeoutMs} ms`,
-          sent,
-          { cause: e },
-        );
-      }
-      if (signal?.aborted) return signal.reason;
-      if (closed) return new HttpPoolClosedError("the HTTP pool was closed", { cause: e });
-      return e;
-    };
+    if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
     try {
       for (let attempt = 0;; attempt++) {
-        sent = false;
+        x.sent = false;
         const taken = attempt === 0 ? takeIdle(origin) : undefined;
         if (taken) {
-          current = taken.c;
+          x.conn = taken.c;
         } else {
-          connecting = signal || timeoutMs !== undefined ? new AbortController() : undefined;
+          x.connecting = onAbort || cancelTimeout ? new AbortController() : undefined;
           try {
-            current = await connect(origin, hostname, port, connecting?.signal);
+            x.conn = await connect(origin, x.hostname, x.port, x.connecting?.signal);
           } catch (e) {
-            throw failure(e);
+            throw failure(x, e);
           }
-          connecting = undefined;
-          if (timedOut || signal?.aborted) {
+          x.connecting = undefined;
+          if (x.timedOut || signal?.aborted) {
             // Connected just as the time ran out: not used, not kept.
-            destroy(current);
-            throw failure(undefined);
+            destroy(x.conn);
+            throw failure(x, undefined);
           }
         }
-        const c = current;
+        const c = x.conn;
         try {
           if (taken && (c.uses === 1 || taken.idleMs > PROBE_IDLE_MS)) {
             // A connection not yet reused, or idle a while, may have been
@@ -499,8 +539,8 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           for (let i = 1; i < framed.length; i++) await writeAll(c.tcp, framed[i]);
         } catch (e) {
           destroy(c);
-          current = undefined;
-          const f = failure(e);
+          x.conn = undefined;
+          const f = failure(x, e);
           if (f !== e) throw f;
           // The write failed: the request's last bytes never left this
           // host, so the server cannot have read it whole, and with its
@@ -514,7 +554,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
           }
           throw e;
         }
-        sent = true;
+        x.sent = true;
         let answered = false;
         try {
           // Most answers come whole in the first read: parsed here, with no
@@ -526,17 +566,17 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
             c.end += n;
             answered = true;
           }
-          const response = (n !== null ? answerInBuffer(c, max) : undefined) ??
-            await readResponse(c, max, () => answered = true);
+          const response = (n !== null ? answerInBuffer(c, x.max) : undefined) ??
+            await readResponse(c, x.max, () => answered = true);
           c.uses++;
-          current = undefined;
+          x.conn = undefined;
           if (response.reusable) park(c, keepFor(origin, response.head));
           else destroy(c);
           return response.response;
         } catch (e) {
           destroy(c);
-          current = undefined;
-          const f = failure(e);
+          x.conn = undefined;
+          const f = failure(x, e);
           if (f !== e) throw f;
           // The request went out whole: the server may have read it, acted
           // on it, and closed the connection without answering. It is not
@@ -558,7 +598,7 @@ export function createHttpPool(options: HttpPoolOptions = {}): HttpPool {
       }
     } finally {
       cancelTimeout?.();
-      signal?.removeEventListener("abort", end);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
     }
   }
 
@@ -738,17 +778,48 @@ async function readHead(c: Conn, onFirstByte: () => void): Promise<Head> {
 /** An HTTP/1.x status line; the reason phrase may be missing or empty. */
 const STATUS_LINE = /^HTTP\/1\.(\d) +(\d{3})(?:[ \t](.*))?$/;
 
-/** Parses a head whose lines end with LF or CRLF (the final line break excluded). */
+/**
+ * Parses a head whose lines end with LF or CRLF (the final line break
+ * excluded). A head of plain field lines (names of visible ASCII, no
+ * obs-fold) is read in one pass that looks only at the fields framing and
+ * persistence depend on; any other is read by {@linkcode parseHeadFully}.
+ */
 function parseHead(text: string): Head {
-  const lines = text.split("\n");
-  const status = withoutCr(lines[0]);
+  let eol = text.indexOf("\n");
+  if (eol < 0) eol = text.length;
+  const head = statusOf(withoutCr(text.slice(0, eol)));
+  while (eol < text.length) {
+    const from = eol + 1;
+    eol = text.indexOf("\n", from);
+    if (eol < 0) eol = text.length;
+    const colon = text.indexOf(":", from);
+    const length = plainNameLength(text, from, colon < 0 || colon > eol ? eol : colon);
+    if (length === 0) return parseHeadFully(text);
+    const name = length === 14 && isName(text, from, "content-length")
+      ? "content-length"
+      : length === 17 && isName(text, from, "transfer-encoding")
+      ? "transfer-encoding"
+      : length === 10 && isName(text, from, "connection")
+      ? "connection"
+      : length === 10 && isName(text, from, "keep-alive")
+      ? "keep-alive"
+      : undefined;
+    if (name) applyField(head, name, text.slice(colon + 1, eol).trim());
+  }
+  // With both, chunked framing wins and the length is ignored (RFC 9112 §6.3).
+  if (head.chunked) head.contentLength = undefined;
+  return head;
+}
+
+/** A head from its status line, before any field is applied. */
+function statusOf(status: string): Head {
   const m = STATUS_LINE.exec(status);
   if (!m) {
     throw new HttpProtocolError(
       `not an HTTP/1.x status line: ${JSON.stringify(status.slice(0, 80))}`,
     );
   }
-  const head: Head = {
+  return {
     minor: Number(m[1]),
     status: Number(m[2]),
     statusText: m[3]?.trim() ?? "",
@@ -756,6 +827,12 @@ function parseHead(text: string): Head {
     close: false,
     keepAlive: false,
   };
+}
+
+/** {@linkcode parseHead} for any head: every field line parsed, obs-fold lines joined. */
+function parseHeadFully(text: string): Head {
+  const lines = text.split("\n");
+  const head = statusOf(withoutCr(lines[0]));
   // A field is applied once its obs-fold lines, if any, have been joined to it.
   let name = "";
   let value = "";

@@ -40,7 +40,7 @@
 
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
 import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
-import { headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
+import { headEnd, headTerminatorLength, isName, plainNameLength, takeLine } from "./_http_head.ts";
 
 /**
  * Options of {@linkcode serveHttp}.
@@ -339,6 +339,16 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
     c.pending = p;
   }
 
+  /** What a request of the fast path needs of its server, made once for all of them. */
+  const plain: PlainSide = {
+    fallbackHost,
+    watch(c, abort) {
+      c.onHangUp = () => abort.abort(hangUpReason());
+      watch(c);
+      if (c.eof) c.onHangUp();
+    },
+  };
+
   function hangUp(c: Conn): void {
     c.eof = true;
     const f = c.onHangUp;
@@ -520,7 +530,8 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
 
   /** Handles one request whose head is `head`; says whether the connection stays open. */
   async function serveRequest(c: Conn, head: Head): Promise<boolean> {
-    const { method, target, minor, fields, te, cl, length } = head;
+    const { method, target, minor, te, cl, length } = head;
+    const fields = fieldsOf(head);
     let keepAlive = head.keepAlive;
     const fast = options.fastPath;
     if (fast && te === null && length <= FAST_BODY_MAX && fast.match(method, pathOf(target))) {
@@ -631,11 +642,7 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
     // The signal and the Request are made only for a handler that asks; only
     // then is the connection watched for a hang-up while the request is
     // handled (else the next request is read after the answer is written).
-    const request = new PlainRequest(r, body, c.remoteAddr, fallbackHost, (abort) => {
-      c.onHangUp = () => abort.abort(hangUpReason());
-      watch(c);
-      if (c.eof) c.onHangUp();
-    });
+    const request = new PlainRequest(r, body, c, plain);
     c.handling = true;
     try {
       let answer: HttpPlainResponse;
@@ -648,18 +655,21 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
       }
       const keepAlive = r.keepAlive && !shuttingDown && !c.eof;
       const body = answer.body;
-      const head = (length: number): string =>
-        `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
-          REASONS[answer.status] ?? "Status"
-        }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: ${length}\r\n${
-          !keepAlive ? "connection: close\r\n" : r.minor === 0 ? "connection: keep-alive\r\n" : ""
-        }\r\n`;
+      // The head, but for the body's length between its two halves.
+      const headStart = `HTTP/1.${r.minor === 0 ? 0 : 1} ${answer.status} ${
+        REASONS[answer.status] ?? "Status"
+      }\r\ncontent-type: ${answer.contentType}\r\ncontent-length: `;
+      const headEnd = !keepAlive
+        ? "\r\nconnection: close\r\n\r\n"
+        : r.minor === 0
+        ? "\r\nconnection: keep-alive\r\n\r\n"
+        : "\r\n\r\n";
       // A big answer (metadata encoded once for all who ask) is not copied.
       const buffers = typeof body === "string"
-        ? frameText(body, head)
+        ? frameText(body, headStart, headEnd)
         : body instanceof Uint8Array
-        ? frameMessage(head(body.length), [body])
-        : frameMessage(head(piecesLength(body)), body);
+        ? frameMessage(headStart + body.length + headEnd, [body])
+        : frameMessage(headStart + piecesLength(body) + headEnd, body);
       try {
         if (buffers.length === 1) {
           // One write takes an answer of a few KiB whole: no loop, no helper.
@@ -869,16 +879,26 @@ export function serveHttp(options: HttpServeOptions, handler: HttpServeHandler):
   };
 }
 
+/** What a {@linkcode PlainRequest} needs of its server. */
+interface PlainSide {
+  /** The listening address, for a `Request` URL when the Host header is unusable. */
+  readonly fallbackHost: string;
+  /** Watches `c` for a hang-up while its request is handled; a hang-up aborts `abort`. */
+  watch(c: Conn, abort: AbortController): void;
+}
+
 /** {@linkcode HttpPlainRequest}: its signal and `Request` made only when asked for. */
 class PlainRequest implements HttpPlainRequest {
   #abort?: AbortController;
   constructor(
     readonly head: Head,
     readonly body: Uint8Array,
-    readonly remoteAddr: Deno.NetAddr,
-    readonly fallbackHost: string,
-    readonly watch: (abort: AbortController) => void,
+    readonly conn: Conn,
+    readonly side: PlainSide,
   ) {}
+  get remoteAddr(): Deno.NetAddr {
+    return this.conn.remoteAddr;
+  }
   get method(): string {
     return this.head.method;
   }
@@ -886,21 +906,21 @@ class PlainRequest implements HttpPlainRequest {
     return this.head.target;
   }
   header(name: string): string | null {
-    return field(this.head.fields, name.toLowerCase());
+    return field(fieldsOf(this.head), name.toLowerCase());
   }
   get signal(): AbortSignal {
     if (!this.#abort) {
       this.#abort = new AbortController();
-      this.watch(this.#abort);
+      this.side.watch(this.conn, this.#abort);
     }
     return this.#abort.signal;
   }
   toRequest(): Request {
-    const host = field(this.head.fields, "host");
-    const base = `http://${host !== null && HOST.test(host) ? host : this.fallbackHost}`;
+    const host = field(fieldsOf(this.head), "host");
+    const base = `http://${host !== null && HOST.test(host) ? host : this.side.fallbackHost}`;
     return new Request(new URL(this.head.target, base), {
       method: this.head.method,
-      headers: new Headers(this.head.fields),
+      headers: new Headers(fieldsOf(this.head)),
     });
   }
 }
@@ -911,8 +931,10 @@ interface Head {
   target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
-  /** Names in lower case. */
-  fields: [string, string][];
+  /** The head's text: its fields are parsed whole only when asked for ({@linkcode fieldsOf}). */
+  text: string;
+  /** Every field, names in lower case, once parsed. */
+  fields?: [string, string][];
   /** Whether the client lets the connection stay open. */
   keepAlive: boolean;
   te: string | null;
@@ -921,10 +943,16 @@ interface Head {
   length: number;
 }
 
-/** Parses a request head (its lines, LF or CRLF); throws {@linkcode BadRequest}. */
+/**
+ * Parses a request head (its lines, LF or CRLF); throws {@linkcode BadRequest}.
+ * A head of plain field lines (names of visible ASCII, no obs-fold) is read
+ * in one pass that keeps only what framing and persistence need; any other
+ * is parsed whole at once.
+ */
 function parseHead(text: string): Head {
-  const lines = text.split("\n");
-  const requestLine = withoutCr(lines[0]);
+  let eol = text.indexOf("\n");
+  if (eol < 0) eol = text.length;
+  const requestLine = withoutCr(text.slice(0, eol));
   const m = REQUEST_LINE.exec(requestLine);
   if (!m) {
     throw new BadRequest(
@@ -933,24 +961,71 @@ function parseHead(text: string): Head {
     );
   }
   const minor = Number(m[3]);
-  const fields = parseFields(lines);
-  const connection = tokens(field(fields, "connection"));
-  const te = field(fields, "transfer-encoding");
-  const cl = field(fields, "content-length");
-  return {
+  const head: Head = {
     method: m[1],
     target: m[2],
     minor,
-    fields,
-    keepAlive: minor >= 1 ? !connection.includes("close") : connection.includes("keep-alive"),
-    te,
-    cl,
-    length: te === null && cl !== null ? contentLength(cl) : 0,
+    text,
+    keepAlive: minor >= 1,
+    te: null,
+    cl: null,
+    length: 0,
   };
+  let connection: string | null = null;
+  while (eol < text.length) {
+    const from = eol + 1;
+    eol = text.indexOf("\n", from);
+    if (eol < 0) eol = text.length;
+    const colon = text.indexOf(":", from);
+    const nameLength = plainNameLength(text, from, colon < 0 || colon > eol ? eol : colon);
+    if (nameLength === 0) {
+      // obs-fold, a name with spaces or other characters, no colon: the whole parse decides.
+      const fields = fieldsOf(head);
+      connection = field(fields, "connection");
+      head.te = field(fields, "transfer-encoding");
+      head.cl = field(fields, "content-length");
+      break;
+    }
+    if (nameLength === 14 && isName(text, from, "content-length")) {
+      head.cl = joined(head.cl, fieldValue(text, colon, eol));
+    } else if (nameLength === 17 && isName(text, from, "transfer-encoding")) {
+      head.te = joined(head.te, fieldValue(text, colon, eol));
+    } else if (nameLength === 10 && isName(text, from, "connection")) {
+      connection = joined(connection, fieldValue(text, colon, eol));
+    }
+  }
+  if (connection !== null) {
+    head.keepAlive = minor >= 1
+      ? !hasToken(connection, "close")
+      : hasToken(connection, "keep-alive");
+  }
+  if (head.te === null && head.cl !== null) head.length = contentLength(head.cl);
+  return head;
 }
 
-/** Header fields of a head's lines (the request line first), names in lower case, obs-fold lines joined. */
-function parseFields(lines: string[]): [string, string][] {
+/** The value of the field line whose colon is at `colon`, its line ending at `eol`. */
+function fieldValue(text: string, colon: number, eol: number): string {
+  return text.slice(colon + 1, eol).trim();
+}
+
+/** A field's values joined as {@linkcode field} joins repeated ones. */
+function joined(before: string | null, value: string): string {
+  return before === null ? value : `${before}, ${value}`;
+}
+
+/** Whether a comma-separated list holds `token` (in lower case), in any case. */
+function hasToken(list: string, token: string): boolean {
+  return tokens(list).includes(token);
+}
+
+/** Every header field of `head`, names in lower case, obs-fold lines joined (parsed once). */
+function fieldsOf(head: Head): [string, string][] {
+  return head.fields ??= parseFields(head.text);
+}
+
+/** Header fields of a head (its request line skipped), names in lower case, obs-fold lines joined. */
+function parseFields(text: string): [string, string][] {
+  const lines = text.split("\n");
   const fields: [string, string][] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = withoutCr(lines[i]);

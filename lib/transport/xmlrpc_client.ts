@@ -71,34 +71,68 @@ const HEADERS: Record<string, string> = typeof Deno !== "undefined"
  * await xmlrpcRequest("http://127.0.0.1:21000/xmlrpc", "samp.hub.ping", []);
  * ```
  */
-export async function xmlrpcRequest(
+export function xmlrpcRequest(
   url: string,
   method: string,
   params: readonly SampValue[],
   options: XmlRpcRequestOptions = {},
 ): Promise<SampValue> {
-  const body = options.encoded ?? encodeCall(method, params);
   const { pool } = options;
-  let text: string;
-  if (pool && url.startsWith("http:")) {
-    // Awaited here rather than in a helper: a callback's path has one
-    // asynchronous step fewer.
-    const max = maxResponse(options);
-    let answer: HttpPostResponse;
-    try {
-      // The pool times out and aborts by itself: no controller, no timer here.
-      answer = await pool.post(url, body, {
-        signal: options.signal,
-        timeoutMs: options.timeoutMs,
-        maxResponseBytes: max,
-      });
-    } catch (e) {
-      throw await poolFailure(url, method, options, max, e);
-    }
-    text = okText(url, method, answer.status, answer.statusText, answer.body);
-  } else {
-    text = await fetchPost(url, body, method, options);
+  return pool && url.startsWith("http:")
+    ? poolRequest(pool, url, method, params, options)
+    : fetchRequest(url, method, params, options);
+}
+
+/**
+ * The call through the hub's pool: one small frame waits for the answer
+ * (the hub has one of these in flight for every callback).
+ */
+async function poolRequest(
+  pool: HttpPool,
+  url: string,
+  method: string,
+  params: readonly SampValue[],
+  options: XmlRpcRequestOptions,
+): Promise<SampValue> {
+  const body = options.encoded ?? encodeCall(method, params);
+  const max = maxResponse(options);
+  let answer: HttpPostResponse;
+  try {
+    // The pool times out and aborts by itself: no controller, no timer here.
+    answer = await pool.post(url, body, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: max,
+    });
+  } catch (e) {
+    throw await poolFailure(url, method, options, max, e);
   }
+  return resultOf(
+    url,
+    method,
+    okText(url, method, answer.status, answer.statusText, answer.body),
+    options,
+  );
+}
+
+/** The call through `fetch`. */
+async function fetchRequest(
+  url: string,
+  method: string,
+  params: readonly SampValue[],
+  options: XmlRpcRequestOptions,
+): Promise<SampValue> {
+  const body = options.encoded ?? encodeCall(method, params);
+  return resultOf(url, method, await fetchPost(url, body, method, options), options);
+}
+
+/** The result of a call answered with `text`; a fault becomes a {@linkcode SampFault}. */
+function resultOf(
+  url: string,
+  method: string,
+  text: string,
+  options: XmlRpcRequestOptions,
+): SampValue {
   if (options.ignoreResult && !text.includes("<fault")) return "";
   let result;
   try {
