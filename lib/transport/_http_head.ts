@@ -10,7 +10,6 @@
 const LF = 10;
 const CR = 13;
 const SP = 32;
-const COLON = 58;
 const DEL = 127;
 
 /**
@@ -80,41 +79,57 @@ export function takeLine(
   return { line: decoder.decode(buf.subarray(from, end)), next: at + 1 };
 }
 
-/**
- * The length of a field line's name: the line starts at `from` and has its
- * colon at `colon`, and the name is all visible ASCII (no spaces, no
- * control or other characters). 0 for any other line (no colon there, an
- * empty name, an obs-fold line): such a head is left to the reader that
- * parses every field and words every refusal.
- *
- * @example
- * ```ts
- * import { plainNameLength } from "./_http_head.ts";
- * const head = "Host: x\n Folded";
- * console.assert(plainNameLength(head, 0, head.indexOf(":")) === 4);
- * console.assert(plainNameLength(head, 8, head.indexOf(":", 8)) === 0);
- * ```
- */
-export function plainNameLength(text: string, from: number, colon: number): number {
-  if (colon <= from || text.charCodeAt(colon) !== COLON) return 0;
-  for (let i = from; i < colon; i++) {
-    const c = text.charCodeAt(i);
-    if (c <= SP || c >= DEL) return 0;
-  }
-  return colon - from;
-}
+/** The fields whose values decide an HTTP/1.x message's framing and its connection's persistence. */
+export type FramingField = "content-length" | "transfer-encoding" | "connection" | "keep-alive";
 
 /**
- * Whether the name at `from` in `text` is `lower` (lower case) in any ASCII
- * case: a field name compared without making a string of it.
+ * What the field line starting at `from` in a head's text is, for a reader
+ * that looks only at framing and persistence: the line ends at `eol` and
+ * its colon is at `colon` (the first after `from`, or -1). One of the
+ * {@linkcode FramingField} names (in any ASCII case in the text), `""` for
+ * any other field, or undefined when the line is not a plain field line (no
+ * colon, an empty name, a name with spaces or other than visible ASCII, an
+ * obs-fold line): such a head is left to the reader that parses every field
+ * and words every refusal.
  *
  * @example
  * ```ts
- * import { isName } from "./_http_head.ts";
- * console.assert(isName("Content-Length: 5", 0, "content-length"));
+ * import { framingField } from "./_http_head.ts";
+ * const head = "Content-LENGTH: 5\nX-A: b\n Folded: c";
+ * console.assert(framingField(head, 0, head.indexOf(":"), 17) === "content-length");
+ * console.assert(framingField(head, 18, head.indexOf(":", 18), 24) === "");
+ * console.assert(framingField(head, 25, head.indexOf(":", 25), head.length) === undefined);
  * ```
  */
-export function isName(text: string, from: number, lower: string): boolean {
+export function framingField(
+  text: string,
+  from: number,
+  colon: number,
+  eol: number,
+): FramingField | "" | undefined {
+  if (colon <= from || colon >= eol) return undefined;
+  for (let i = from; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= SP || c >= DEL) return undefined;
+  }
+  switch (colon - from) {
+    case 14:
+      return isName(text, from, "content-length") ? "content-length" : "";
+    case 17:
+      return isName(text, from, "transfer-encoding") ? "transfer-encoding" : "";
+    case 10:
+      return isName(text, from, "connection")
+        ? "connection"
+        : isName(text, from, "keep-alive")
+        ? "keep-alive"
+        : "";
+    default:
+      return "";
+  }
+}
+
+/** Whether the name at `from` in `text` is `lower` (lower case) in any ASCII case. */
+function isName(text: string, from: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
     const c = text.charCodeAt(from + i);
     if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;

@@ -42,7 +42,7 @@
 
 import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
 import { createDeadlines } from "./_deadlines.ts";
-import { headEnd, headTerminatorLength, isName, plainNameLength, takeLine } from "./_http_head.ts";
+import { framingField, headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 import {
   HttpClosedError,
   HttpPoolClosedError,
@@ -793,17 +793,8 @@ function parseHead(text: string): Head {
     eol = text.indexOf("\n", from);
     if (eol < 0) eol = text.length;
     const colon = text.indexOf(":", from);
-    const length = plainNameLength(text, from, colon < 0 || colon > eol ? eol : colon);
-    if (length === 0) return parseHeadFully(text);
-    const name = length === 14 && isName(text, from, "content-length")
-      ? "content-length"
-      : length === 17 && isName(text, from, "transfer-encoding")
-      ? "transfer-encoding"
-      : length === 10 && isName(text, from, "connection")
-      ? "connection"
-      : length === 10 && isName(text, from, "keep-alive")
-      ? "keep-alive"
-      : undefined;
+    const name = framingField(text, from, colon, eol);
+    if (name === undefined) return parseHeadFully(text);
     if (name) applyField(head, name, text.slice(colon + 1, eol).trim());
   }
   // With both, chunked framing wins and the length is ignored (RFC 9112 §6.3).

@@ -40,7 +40,7 @@
 
 import { createDeadlines, type Deadlines } from "./_deadlines.ts";
 import { concatBytes, frameMessage, frameText, piecesLength, writeAll } from "./_bytes.ts";
-import { headEnd, headTerminatorLength, isName, plainNameLength, takeLine } from "./_http_head.ts";
+import { framingField, headEnd, headTerminatorLength, takeLine } from "./_http_head.ts";
 
 /**
  * Options of {@linkcode serveHttp}.
@@ -977,8 +977,8 @@ function parseHead(text: string): Head {
     eol = text.indexOf("\n", from);
     if (eol < 0) eol = text.length;
     const colon = text.indexOf(":", from);
-    const nameLength = plainNameLength(text, from, colon < 0 || colon > eol ? eol : colon);
-    if (nameLength === 0) {
+    const name = framingField(text, from, colon, eol);
+    if (name === undefined) {
       // obs-fold, a name with spaces or other characters, no colon: the whole parse decides.
       const fields = fieldsOf(head);
       connection = field(fields, "connection");
@@ -986,36 +986,23 @@ function parseHead(text: string): Head {
       head.cl = field(fields, "content-length");
       break;
     }
-    if (nameLength === 14 && isName(text, from, "content-length")) {
-      head.cl = joined(head.cl, fieldValue(text, colon, eol));
-    } else if (nameLength === 17 && isName(text, from, "transfer-encoding")) {
-      head.te = joined(head.te, fieldValue(text, colon, eol));
-    } else if (nameLength === 10 && isName(text, from, "connection")) {
-      connection = joined(connection, fieldValue(text, colon, eol));
-    }
+    const value = name ? text.slice(colon + 1, eol).trim() : "";
+    if (name === "content-length") head.cl = joined(head.cl, value);
+    else if (name === "transfer-encoding") head.te = joined(head.te, value);
+    else if (name === "connection") connection = joined(connection, value);
   }
   if (connection !== null) {
     head.keepAlive = minor >= 1
-      ? !hasToken(connection, "close")
-      : hasToken(connection, "keep-alive");
+      ? !tokens(connection).includes("close")
+      : tokens(connection).includes("keep-alive");
   }
   if (head.te === null && head.cl !== null) head.length = contentLength(head.cl);
   return head;
 }
 
-/** The value of the field line whose colon is at `colon`, its line ending at `eol`. */
-function fieldValue(text: string, colon: number, eol: number): string {
-  return text.slice(colon + 1, eol).trim();
-}
-
 /** A field's values joined as {@linkcode field} joins repeated ones. */
 function joined(before: string | null, value: string): string {
   return before === null ? value : `${before}, ${value}`;
-}
-
-/** Whether a comma-separated list holds `token` (in lower case), in any case. */
-function hasToken(list: string, token: string): boolean {
-  return tokens(list).includes(token);
 }
 
 /** Every header field of `head`, names in lower case, obs-fold lines joined (parsed once). */
