@@ -49,3 +49,27 @@ Deno.test("a fault thrown at once, or later, or by an unexpected error, is an XM
   assert.match(bodies[2], /<fault>[\s\S]*Internal hub error in t\.m: bug/);
   assert.deepEqual(errors, ["TypeError: bug"]);
 });
+
+Deno.test("a U+FFFD the sender wrote is text; a byte that is not UTF-8 is refused with 400", () => {
+  const echo = createXmlRpcBodyHandler((_method, params) => params[0]);
+  const body = (value: Uint8Array) => {
+    const enc = new TextEncoder();
+    const [head, tail] = [
+      "<methodCall><methodName>t.echo</methodName><params><param><value>",
+      "</value></param></params></methodCall>",
+    ].map((s) => enc.encode(s));
+    const out = new Uint8Array(head.length + value.length + tail.length);
+    out.set(head);
+    out.set(value, head.length);
+    out.set(tail, head.length + value.length);
+    return out;
+  };
+  const written = echo(body(new TextEncoder().encode("a\uFFFDb")), ctx) as XmlRpcAnswer;
+  assert.equal(written.status, 200);
+  assert.match(String(written.body), /a\uFFFDb/);
+  for (const bad of [[0x61, 0xff, 0x62], [0xc3], [0xed, 0xa0, 0x80]]) {
+    const refused = echo(body(new Uint8Array(bad)), ctx) as XmlRpcAnswer;
+    assert.equal(refused.status, 400, JSON.stringify(bad));
+    assert.match(String(refused.body), /UTF-8/);
+  }
+});
