@@ -986,10 +986,12 @@ function parseHead(text: string): Head {
       head.cl = field(fields, "content-length");
       break;
     }
-    const value = name ? text.slice(colon + 1, eol).trim() : "";
+    // Keep-Alive says nothing to a server: only these three are read.
+    if (name === "" || name === "keep-alive") continue;
+    const value = text.slice(colon + 1, eol).trim();
     if (name === "content-length") head.cl = joined(head.cl, value);
     else if (name === "transfer-encoding") head.te = joined(head.te, value);
-    else if (name === "connection") connection = joined(connection, value);
+    else connection = joined(connection, value);
   }
   if (connection !== null) {
     head.keepAlive = minor >= 1
